@@ -1,0 +1,101 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/renkei-dev/renkei/internal/model"
+	"github.com/renkei-dev/renkei/internal/store"
+	"github.com/renkei-dev/renkei/internal/testdb"
+)
+
+func TestMigrateTwiceIsANoop(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		applied, err := db.Migrate(ctx)
+		if err != nil || len(applied) != 0 {
+			t.Fatalf("second migrate applied %v, %v", applied, err)
+		}
+		v, err := db.SchemaVersion(ctx)
+		if err != nil || v < 1 {
+			t.Fatalf("schema version %d, %v", v, err)
+		}
+	})
+}
+
+func TestBothBackendsHaveTheSameMigrations(t *testing.T) {
+	a, err := store.Migrations(store.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := store.Migrations(store.Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != len(b) {
+		t.Fatalf("sqlite has %d migrations, postgres %d", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Version != b[i].Version || a[i].Name != b[i].Name {
+			t.Errorf("migration %d: sqlite %04d_%s, postgres %04d_%s", i, a[i].Version, a[i].Name, b[i].Version, b[i].Name)
+		}
+	}
+}
+
+func TestOrgRoundTripAndDuplicates(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 7, 24, 9, 0, 0, 0, time.UTC)
+		o := model.Org{NameJA: "東都電力", NameEN: "Toto Power", Kind: model.KindOperator, Sector: "electricity",
+			Contacts: []model.Contact{{Label: "SOC", Email: "soc@toto.example", Phone: "03-0000-0000"}}}
+		var id int64
+		err := db.Write(ctx, func(c store.Conn) (err error) {
+			id, err = store.InsertOrg(ctx, c, o, now)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.GetOrg(ctx, db.Read(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.NameJA != o.NameJA || got.Sector != "electricity" || len(got.Contacts) != 1 || !got.CreatedAt.Equal(now) {
+			t.Fatalf("round trip: %+v", got)
+		}
+		// Same name in another width and case is a duplicate.
+		err = db.Write(ctx, func(c store.Conn) error {
+			_, err := store.InsertOrg(ctx, c, model.Org{NameJA: "東都電力 ", NameEN: "TOTO POWER", Kind: model.KindOperator}, now)
+			return err
+		})
+		if !errors.Is(err, store.ErrDuplicate) {
+			t.Fatalf("duplicate insert: %v", err)
+		}
+		found, err := store.FindOrg(ctx, db.Read(), "ｔｏｔｏ power")
+		if err != nil || found.ID != id {
+			t.Fatalf("find by normalized English name: %v %v", found.ID, err)
+		}
+	})
+}
+
+func TestWriteRollsBackOnError(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		err := db.Write(ctx, func(c store.Conn) error {
+			if _, err := store.InsertOrg(ctx, c, model.Org{NameJA: "a", NameEN: "a", Kind: model.KindOther}, time.Now()); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		n, err := store.CountOrgs(ctx, db.Read())
+		if err != nil || n != 0 {
+			t.Fatalf("after rollback %d orgs, %v", n, err)
+		}
+	})
+}
