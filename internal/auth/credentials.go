@@ -8,6 +8,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/audit"
 	"github.com/renkei-dev/renkei/internal/fault"
 	"github.com/renkei-dev/renkei/internal/model"
+	"github.com/renkei-dev/renkei/internal/policy"
 	"github.com/renkei-dev/renkei/internal/store"
 )
 
@@ -201,7 +202,11 @@ func (s *Service) DisableTOTP(ctx context.Context, p Principal, password string,
 
 // ResetTOTP removes a person's second factor on an administrator's behalf (lost phone);
 // the person must enrol again at next sign-in if their role requires it.
-func (s *Service) ResetTOTP(ctx context.Context, actor audit.Actor, userID int64) error {
+func (s *Service) ResetTOTP(ctx context.Context, p Principal, target model.User) error {
+	if !policy.CanManagePerson(p.Actor, target) {
+		return fault.New(fault.Forbidden, "error.forbidden")
+	}
+	actor, userID := p.AuditActor(), target.ID
 	now := s.now()
 	return s.db.Write(ctx, func(c store.Conn) error {
 		if err := store.SetTOTP(ctx, c, userID, "", false, now); err != nil {
@@ -254,8 +259,15 @@ const (
 )
 
 // CreateLink makes a one-time link secret with which a person sets a password; earlier
-// unused links of the same person stop working.
-func (s *Service) CreateLink(ctx context.Context, actor audit.Actor, userID int64, purpose string) (string, time.Time, error) {
+// unused links of the same person stop working. Only those who manage the person may.
+func (s *Service) CreateLink(ctx context.Context, p Principal, target model.User, purpose string) (string, time.Time, error) {
+	if !policy.CanManagePerson(p.Actor, target) {
+		return "", time.Time{}, fault.New(fault.Forbidden, "error.forbidden")
+	}
+	if target.Disabled {
+		return "", time.Time{}, fault.New(fault.Conflict, "link.user_disabled")
+	}
+	actor, userID := p.AuditActor(), target.ID
 	secret := randomSecret(32)
 	now := s.now()
 	expires := now.Add(s.cfg.LinkTTL)

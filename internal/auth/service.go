@@ -96,7 +96,7 @@ func (p Principal) auditAs(c Client) audit.Actor {
 func System() Principal {
 	return Principal{
 		User:  model.User{Email: "system", OrgRole: model.OrgAdmin, CenterRole: model.CenterAdmin},
-		Actor: policy.Actor{OrgRole: model.OrgAdmin, CenterRole: model.CenterAdmin},
+		Actor: policy.Actor{OrgRole: model.OrgAdmin, CenterRole: model.CenterAdmin, System: true},
 	}
 }
 

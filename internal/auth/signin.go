@@ -11,6 +11,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/fault"
 	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/store"
+	"github.com/renkei-dev/renkei/internal/telemetry"
 )
 
 // errSignIn is the one answer to a wrong address, a wrong password, a disabled account or
@@ -23,7 +24,8 @@ func errThrottled(d time.Duration) error {
 
 // SignIn checks an email and password. On success it opens a session that is complete, or
 // that waits for a second factor (StageTOTP), or that may only enrol one (StageEnrol).
-func (s *Service) SignIn(ctx context.Context, email, password string, cl Client) (SignedIn, error) {
+func (s *Service) SignIn(ctx context.Context, email, password string, cl Client) (res SignedIn, err error) {
+	defer func() { telemetry.Default.SignIn(signInResult(err)) }()
 	now := s.now()
 	acct, addr := accountKey(email), addressKey(cl.IP)
 	if err := s.checkThrottle(ctx, now, acct, addr); err != nil {
@@ -74,6 +76,19 @@ func (s *Service) SignIn(ctx context.Context, email, password string, cl Client)
 		return s.recordSignIn(ctx, c, p, cl, "password", now)
 	})
 	return out, err
+}
+
+func signInResult(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	switch fault.KindOf(err) {
+	case fault.RateLimited:
+		return "throttled"
+	case fault.Unavailable:
+		return "busy"
+	}
+	return "failed"
 }
 
 // SecondFactor completes a pending sign-in with a TOTP code or a recovery code. The

@@ -8,6 +8,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/audit"
 	"github.com/renkei-dev/renkei/internal/fault"
 	"github.com/renkei-dev/renkei/internal/model"
+	"github.com/renkei-dev/renkei/internal/policy"
 	"github.com/renkei-dev/renkei/internal/store"
 )
 
@@ -17,8 +18,12 @@ const TokenPrefix = "rk_"
 // MaxTokenNameLen bounds a token's name.
 const MaxTokenNameLen = 100
 
-// CreateToken makes a new API token for the person and returns its secret, shown once.
-func (s *Service) CreateToken(ctx context.Context, actor audit.Actor, userID int64, name string) (string, model.Token, error) {
+// CreateToken makes a new API token for a person and returns its secret, shown once.
+func (s *Service) CreateToken(ctx context.Context, p Principal, userID int64, name string) (string, model.Token, error) {
+	if !policy.CanCreateTokenFor(p.Actor, userID) {
+		return "", model.Token{}, fault.New(fault.Forbidden, "error.forbidden")
+	}
+	actor := p.AuditActor()
 	name, err := model.CleanText(name, MaxTokenNameLen, true)
 	if err != nil {
 		return "", model.Token{}, fault.As(err).WithField("name")
@@ -52,23 +57,30 @@ func (s *Service) Tokens(ctx context.Context, userID int64) ([]model.Token, erro
 	return store.ListTokens(ctx, s.db.Read(), userID)
 }
 
-// RevokeToken revokes one of the person's tokens (ownerID 0: any person's, for operators).
-func (s *Service) RevokeToken(ctx context.Context, actor audit.Actor, ownerID, tokenID int64) error {
+// RevokeToken revokes a token; one the principal may not revoke is not found.
+func (s *Service) RevokeToken(ctx context.Context, p Principal, tokenID int64) error {
 	now := s.now()
 	return s.db.Write(ctx, func(c store.Conn) error {
 		t, err := store.GetToken(ctx, c, tokenID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && ownerID != 0 && t.UserID != ownerID) {
+		if errors.Is(err, store.ErrNotFound) {
 			return fault.New(fault.NotFound, "error.not_found")
 		}
 		if err != nil {
 			return err
+		}
+		owner, err := store.GetUser(ctx, c, t.UserID)
+		if err != nil {
+			return err
+		}
+		if !policy.CanRevokeTokenOf(p.Actor, owner) {
+			return fault.New(fault.NotFound, "error.not_found")
 		}
 		if err := store.RevokeToken(ctx, c, tokenID, now); errors.Is(err, store.ErrNotFound) {
 			return fault.New(fault.Conflict, "token.already_revoked")
 		} else if err != nil {
 			return err
 		}
-		_, err = audit.Append(ctx, c, audit.Entry{Actor: actor, Action: "token.revoked", TargetType: "user", TargetID: t.UserID,
+		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "token.revoked", TargetType: "user", TargetID: t.UserID,
 			Detail: map[string]any{"token_id": t.ID, "name": t.Name}}, now)
 		return err
 	})

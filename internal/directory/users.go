@@ -98,7 +98,7 @@ func userWriteError(err error) error {
 
 // UpdateUser changes a person on an administrator's behalf.
 func (s *Service) UpdateUser(ctx context.Context, p auth.Principal, id int64, patch UserPatch) (model.User, error) {
-	old, err := s.managedUser(ctx, p, id)
+	old, err := s.ManagedUser(ctx, p, id)
 	if err != nil {
 		return model.User{}, err
 	}
@@ -131,8 +131,9 @@ func (s *Service) UpdateUser(ctx context.Context, p auth.Principal, id int64, pa
 	return u, err
 }
 
-// managedUser loads a person the principal may administer; others are not found.
-func (s *Service) managedUser(ctx context.Context, p auth.Principal, id int64) (model.User, error) {
+// ManagedUser loads a person the principal may administer: Forbidden for one they may
+// only see, NotFound for one they may not even see.
+func (s *Service) ManagedUser(ctx context.Context, p auth.Principal, id int64) (model.User, error) {
 	u, err := store.GetUser(ctx, s.db.Read(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return u, fault.New(fault.NotFound, "error.not_found")

@@ -24,6 +24,8 @@ type Actor struct {
 	CenterRole model.CenterRole
 	// Communities are those the person belongs to, directly or through their organization.
 	Communities []int64
+	// System is the command line and background jobs, acting for the operator.
+	System bool
 }
 
 // IsCenter reports whether the actor is coordination-center staff.
@@ -162,4 +164,14 @@ func CanGrantRole(a Actor, role model.Role, orgID int64, orgKind model.OrgKind) 
 		return a.IsCenterAdmin() && orgKind == model.KindCenter
 	}
 	return CanManagePeopleOf(a, orgID)
+}
+
+// CanCreateTokenFor: people make their own API tokens; the operator (command line) makes
+// them for anyone.
+func CanCreateTokenFor(a Actor, userID int64) bool { return a.System || a.UserID == userID }
+
+// CanRevokeTokenOf: a token is revoked by its owner, by whoever manages the owner, or by
+// the operator.
+func CanRevokeTokenOf(a Actor, owner model.User) bool {
+	return a.System || a.UserID == owner.ID || CanManagePerson(a, owner)
 }

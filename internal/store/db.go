@@ -273,3 +273,25 @@ func classify(err error) error {
 	}
 	return err
 }
+
+// Stats returns the writer's and the readers' pool statistics.
+func (db *DB) Stats() []sql.DBStats {
+	if db.read == db.write {
+		return []sql.DBStats{db.write.Stats()}
+	}
+	return []sql.DBStats{db.write.Stats(), db.read.Stats()}
+}
+
+// Backup writes a consistent copy of the SQLite database to path while it stays in use
+// (VACUUM INTO reads one snapshot). PostgreSQL is backed up with pg_dump instead.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	if db.backend != SQLite {
+		return errors.New("backup copies the SQLite database; for PostgreSQL use pg_dump")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	_, err = db.write.ExecContext(ctx, "VACUUM INTO ?", abs)
+	return err
+}

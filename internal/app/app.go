@@ -1,0 +1,92 @@
+// Package app opens the database and builds the services on it: the one place where
+// Renkei's parts are wired together, shared by the server, the command line and tests.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/renkei-dev/renkei/internal/auth"
+	"github.com/renkei-dev/renkei/internal/community"
+	"github.com/renkei-dev/renkei/internal/config"
+	"github.com/renkei-dev/renkei/internal/directory"
+	"github.com/renkei-dev/renkei/internal/secretbox"
+	"github.com/renkei-dev/renkei/internal/store"
+)
+
+// App holds the open database and the services.
+type App struct {
+	Config      config.Config
+	DB          *store.DB
+	Auth        *auth.Service
+	Directory   *directory.Service
+	Communities *community.Service
+	Log         *slog.Logger
+	Now         func() time.Time
+}
+
+// Open connects to the database named by cfg, migrates it and builds the services.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	db, err := store.Open(ctx, store.Options{DataDir: cfg.DataDir, URL: cfg.Database})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	a, err := New(db, cfg, log, nil)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// New builds the services on an open, migrated database. now may be nil (the real clock).
+func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time) (*App, error) {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	box, err := openBox(cfg)
+	if err != nil {
+		return nil, err
+	}
+	hasher := auth.NewHasher(auth.HashParams{
+		MemoryKiB: uint32(cfg.HashMemoryMiB) * 1024, Time: uint32(cfg.HashTime), Threads: uint8(cfg.HashThreads),
+	}, cfg.HashParallel, cfg.HashQueue)
+	ac := auth.DefaultConfig()
+	ac.SessionIdle, ac.SessionMax = cfg.SessionIdle, cfg.SessionMax
+	return &App{
+		Config:      cfg,
+		DB:          db,
+		Auth:        auth.New(db, hasher, box, ac, now),
+		Directory:   directory.New(db, now),
+		Communities: community.New(db, now),
+		Log:         log,
+		Now:         now,
+	}, nil
+}
+
+func openBox(cfg config.Config) (*secretbox.Box, error) {
+	var key []byte
+	var err error
+	if cfg.SecretKey != "" {
+		key, err = secretbox.ParseKey(cfg.SecretKey)
+	} else {
+		key, err = secretbox.LoadOrCreateKeyFile(filepath.Join(cfg.DataDir, "secret.key"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	return secretbox.New(key)
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }

@@ -1,0 +1,200 @@
+// Package config holds Renkei's settings and binds them to command-line flags, each of
+// which can also come from an environment variable named RENKEI_ plus the flag's name in
+// capitals with dashes as underscores (--trusted-proxies → RENKEI_TRUSTED_PROXIES).
+// A flag given on the command line wins over the environment.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the server.
+type Config struct {
+	DataDir  string
+	Listen   string
+	Database string
+	Demo     bool
+	BaseURL  string
+
+	TLSCert        string
+	TLSKey         string
+	TrustedProxies []netip.Prefix
+
+	SecretKey     string // base64; when empty, read or create DataDir/secret.key
+	SessionIdle   time.Duration
+	SessionMax    time.Duration
+	MetricsToken  string
+	MaxBodyBytes  int64
+	LogLevel      string
+	LogFormat     string
+	HashMemoryMiB int
+	HashTime      int
+	HashThreads   int
+	HashParallel  int // argon2id hashes running at once
+	HashQueue     int // sign-ins allowed to wait for a hash slot
+}
+
+// Defaults returns the settings used when nothing is given.
+func Defaults() Config {
+	return Config{
+		DataDir:       "./renkei-data",
+		Listen:        "127.0.0.1:8080",
+		SessionIdle:   8 * time.Hour,
+		SessionMax:    72 * time.Hour,
+		MaxBodyBytes:  1 << 20,
+		LogLevel:      "info",
+		LogFormat:     "text",
+		HashMemoryMiB: 64,
+		HashTime:      2,
+		HashThreads:   2,
+		HashParallel:  2,
+		HashQueue:     256,
+	}
+}
+
+// EnvName returns the environment variable that backs a flag.
+func EnvName(flagName string) string {
+	return "RENKEI_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// BindStorage registers the flags every command that opens the database takes.
+func (c *Config) BindStorage(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory (SQLite database, secret key)")
+	fs.StringVar(&c.Database, "database", c.Database, "database URL: postgres://… for PostgreSQL; empty for SQLite in the data directory")
+	fs.StringVar(&c.SecretKey, "secret-key", c.SecretKey, "base64 32-byte key sealing stored secrets; default: DATA/secret.key, created on first start")
+}
+
+// BindServe registers the flags of `renkei serve`.
+func (c *Config) BindServe(fs *flag.FlagSet) {
+	c.BindStorage(fs)
+	fs.StringVar(&c.Listen, "listen", c.Listen, "address to listen on")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "load the demo data set into an empty database and print the demo sign-ins")
+	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of the site, for links (default: derived from --listen)")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (PEM); serve HTTPS when given with --tls-key")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (PEM)")
+	fs.Func("trusted-proxies", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-* headers are believed", func(s string) error {
+		ps, err := ParsePrefixes(s)
+		c.TrustedProxies = ps
+		return err
+	})
+	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "a session unused this long ends")
+	fs.DurationVar(&c.SessionMax, "session-max", c.SessionMax, "a session ends this long after sign-in")
+	fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, "bearer token required on /metrics (default: open)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body", c.MaxBodyBytes, "largest request body accepted by forms and the API, in bytes")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
+	fs.IntVar(&c.HashMemoryMiB, "argon2-memory", c.HashMemoryMiB, "argon2id memory per password hash, MiB")
+	fs.IntVar(&c.HashTime, "argon2-time", c.HashTime, "argon2id passes")
+	fs.IntVar(&c.HashThreads, "argon2-threads", c.HashThreads, "argon2id lanes")
+	fs.IntVar(&c.HashParallel, "hash-parallel", c.HashParallel, "password hashes running at once (memory = this × argon2-memory)")
+	fs.IntVar(&c.HashQueue, "hash-queue", c.HashQueue, "sign-ins that may wait for a hashing slot before the server answers 'busy'")
+}
+
+// ApplyEnv sets every flag not given on the command line from its environment variable.
+func ApplyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		v, ok := lookup(getenv, EnvName(f.Name))
+		if !ok {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("environment variable %s=%q: %v", EnvName(f.Name), v, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+// Validate checks settings that flags cannot check one by one.
+func (c *Config) Validate() error {
+	var errs []error
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key must be given together"))
+	}
+	if c.SessionIdle <= 0 || c.SessionMax <= 0 || c.SessionIdle > c.SessionMax {
+		errs = append(errs, fmt.Errorf("--session-idle (%s) must be positive and at most --session-max (%s)", c.SessionIdle, c.SessionMax))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("--max-body %d is too small (at least 1024)", c.MaxBodyBytes))
+	}
+	if c.HashMemoryMiB < 8 || c.HashMemoryMiB > 4096 || c.HashTime < 1 || c.HashThreads < 1 || c.HashThreads > 255 {
+		errs = append(errs, errors.New("--argon2-memory must be 8–4096 MiB, --argon2-time ≥ 1, --argon2-threads 1–255"))
+	}
+	if c.HashParallel < 1 || c.HashQueue < 0 {
+		errs = append(errs, errors.New("--hash-parallel must be ≥ 1 and --hash-queue ≥ 0"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))
+	}
+	if c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		errs = append(errs, fmt.Errorf("--base-url %q must start with http:// or https://", c.BaseURL))
+	}
+	return errors.Join(errs...)
+}
+
+// PublicURL is the base of links printed and mailed: --base-url, else derived from --listen.
+func (c *Config) PublicURL() string {
+	if c.BaseURL != "" {
+		return strings.TrimRight(c.BaseURL, "/")
+	}
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	host := c.Listen
+	if strings.HasPrefix(host, ":") {
+		host = "localhost" + host
+	}
+	return scheme + "://" + host
+}
+
+// ParsePrefixes parses a comma-separated list of addresses and CIDRs.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if strings.Contains(part, "/") {
+			p, err := netip.ParsePrefix(part)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an address or CIDR", part)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR", part)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}

@@ -1,0 +1,94 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/renkei-dev/renkei/internal/i18n"
+)
+
+// Register adds the pages to mux. Every route that changes state is a POST checked for
+// its CSRF token; GET never changes anything.
+func (web *Web) Register(mux *http.ServeMux) {
+	h := func(pattern string, fn http.HandlerFunc) { mux.Handle(pattern, web.limitBody(fn)) }
+	s := web.requireSession
+
+	h("GET /signin", web.signInPage)
+	h("POST /signin", web.signInPost)
+	h("GET /signin/2fa", web.secondFactorPage)
+	h("POST /signin/2fa", web.secondFactorPost)
+	h("GET /welcome/{token}", web.welcomePage)
+	h("POST /welcome/{token}", web.welcomePost)
+	h("POST /lang", web.setLang)
+	h("POST /signout", s(web.signOut))
+
+	h("GET /{$}", s(web.home))
+	h("GET /communities/{id}", s(web.communityPage))
+	h("GET /directory", s(web.directoryPage))
+	h("GET /directory/orgs/{id}", s(web.orgPage))
+
+	h("GET /profile", s(web.profile))
+	h("POST /profile", s(web.profilePost))
+	h("POST /profile/password", s(web.passwordPost))
+	h("POST /profile/tokens", s(web.tokenCreate))
+	h("POST /profile/tokens/{id}/revoke", s(web.tokenRevoke))
+	h("POST /profile/signout-everywhere", s(web.signOutEverywhere))
+	h("GET /profile/2fa", s(web.totpPage))
+	h("POST /profile/2fa/begin", s(web.totpBegin))
+	h("POST /profile/2fa/confirm", s(web.totpConfirm))
+	h("POST /profile/2fa/disable", s(web.totpDisable))
+	h("POST /profile/2fa/recovery", s(web.totpRecovery))
+
+	h("GET /admin", s(web.adminIndex))
+	h("GET /admin/orgs", s(web.adminOrgs))
+	h("GET /admin/orgs/new", s(web.adminOrgNew))
+	h("POST /admin/orgs", s(web.adminOrgCreate))
+	h("GET /admin/orgs/{id}", s(web.adminOrg))
+	h("POST /admin/orgs/{id}", s(web.adminOrgUpdate))
+	h("GET /admin/users", s(web.adminUsers))
+	h("GET /admin/users/new", s(web.adminUserNew))
+	h("POST /admin/users", s(web.adminUserCreate))
+	h("GET /admin/users/{id}", s(web.adminUser))
+	h("POST /admin/users/{id}", s(web.adminUserUpdate))
+	h("POST /admin/users/{id}/link", s(web.adminUserLink))
+	h("POST /admin/users/{id}/reset-2fa", s(web.adminUserResetTOTP))
+	h("GET /admin/communities", s(web.adminCommunities))
+	h("GET /admin/communities/new", s(web.adminCommunityNew))
+	h("POST /admin/communities", s(web.adminCommunityCreate))
+	h("GET /admin/communities/{id}", s(web.adminCommunity))
+	h("POST /admin/communities/{id}", s(web.adminCommunityUpdate))
+	h("POST /admin/communities/{id}/members", s(web.adminCommunityMembers))
+	h("GET /admin/audit", s(web.adminAudit))
+	h("POST /admin/audit/verify", s(web.adminAuditVerify))
+	h("GET /admin/settings", s(web.adminSettings))
+	h("POST /admin/settings", s(web.adminSettingsPost))
+
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))
+}
+
+// staticHandler serves the embedded assets with a short cache lifetime.
+func staticHandler() http.Handler {
+	fs := http.FileServerFS(Static())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fs.ServeHTTP(w, r)
+	})
+}
+
+// NotFound renders the not-found page for paths no route matches.
+func (web *Web) NotFound(w http.ResponseWriter, r *http.Request) {
+	web.renderError(w, r, http.StatusNotFound, "error.not_found")
+}
+
+// ProblemPage documents a problem type of the API (the type URIs resolve here).
+func (web *Web) ProblemPage(w http.ResponseWriter, r *http.Request) {
+	key := "problem." + r.PathValue("slug")
+	if !i18n.Has(lang(r), key) {
+		web.NotFound(w, r)
+		return
+	}
+	p := web.newPage(w, r, "problem.title", "")
+	p.Data = problemData{Slug: r.PathValue("slug"), Text: p.T(key)}
+	web.render(w, r, http.StatusOK, "problem", p)
+}
+
+type problemData struct{ Slug, Text string }
