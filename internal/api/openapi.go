@@ -39,7 +39,7 @@ func (x *API) Doc() map[string]any {
 			"version":     "1",
 			"description": "Threat-information sharing and incident coordination. Authenticate with a personal API token: Authorization: Bearer rk_…. Errors are RFC 9457 problem objects whose type is stable; detail is in the caller's language.",
 		},
-		"servers": []any{map[string]any{"url": "/"}},
+		"servers":  []any{map[string]any{"url": "/"}},
 		"security": []any{map[string]any{"bearer": []string{}}},
 		"paths":    paths,
 		"components": map[string]any{

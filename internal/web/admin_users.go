@@ -16,9 +16,9 @@ import (
 
 type adminUsersData struct {
 	People []model.User
-	Org   *model.Org
-	Text  string
-	Next  int64
+	Org    *model.Org
+	Text   string
+	Next   int64
 }
 
 // adminOrgScope returns the organization whose people the page lists: the one asked for
