@@ -80,7 +80,7 @@ func (s *Service) SetInitialPassword(ctx context.Context, userID int64, password
 	if err := CheckPasswordRules(password, u.Email); err != nil {
 		return err
 	}
-	return s.storePassword(ctx, u, password, audit.Actor{}, "", nil)
+	return s.storePassword(ctx, u, password, System().AuditActor(), "", nil)
 }
 
 // GeneratePassword returns a random password of 20 characters for an operator to pass on.

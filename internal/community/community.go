@@ -158,7 +158,7 @@ func (s *Service) Members(ctx context.Context, p auth.Principal, id int64, page 
 	if _, err := s.Get(ctx, p, id); err != nil {
 		return nil, err
 	}
-	return store.ListMemberRows(ctx, s.db.Read(), id, page)
+	return store.ListMemberRows(ctx, s.db.Read(), id, policy.MemberRowFilter(p.Actor), page)
 }
 
 // Moderators lists a community's moderators.

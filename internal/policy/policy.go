@@ -87,6 +87,40 @@ func OrgFilter(a Actor) (includeDisabled bool) { return a.IsCenter() }
 // CanViewOrgContacts: an organization's contact points are for the center and its own people.
 func CanViewOrgContacts(a Actor, orgID int64) bool { return a.IsCenter() || a.OrgID == orgID }
 
+// MemberFacts describe one row of a community's member list: an organization or a person.
+type MemberFacts struct {
+	Org            *OrgFacts
+	PersonOrgID    int64
+	PersonDisabled bool
+}
+
+// CanListMember: a community's member list shows the actor disabled organizations only where
+// CanViewOrg allows, and disabled people only where CanListDisabledPeople allows.
+func CanListMember(a Actor, m MemberFacts) bool {
+	if m.Org != nil {
+		return CanViewOrg(a, *m.Org)
+	}
+	return !m.PersonDisabled || CanListDisabledPeople(a, m.PersonOrgID)
+}
+
+// MemberRowFilter is CanListMember over the aliases o (a member organization) and u (a
+// personal member).
+func MemberRowFilter(a Actor) store.Filter {
+	if a.IsCenter() {
+		return store.Filter{}
+	}
+	people := "u.disabled = FALSE"
+	var args []any
+	if a.OrgRole == model.OrgAdmin {
+		people = "(u.disabled = FALSE OR u.org_id = ?)"
+		args = append(args, a.OrgID)
+	}
+	return store.Filter{
+		SQL:  "(o.id IS NULL OR o.disabled = FALSE) AND (u.id IS NULL OR " + people + ")",
+		Args: args,
+	}
+}
+
 // ---- People ----
 
 // PersonFacts are what the people rule needs about one person.

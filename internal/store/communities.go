@@ -94,7 +94,8 @@ type MemberRow struct {
 }
 
 // ListMemberRows returns a page of a community's memberships in the order they were added.
-func ListMemberRows(ctx context.Context, c Conn, communityID int64, p Page) ([]MemberRow, error) {
+// The filter f, built by the policy package, decides which member rows the viewer may see.
+func ListMemberRows(ctx context.Context, c Conn, communityID int64, f Filter, p Page) ([]MemberRow, error) {
 	rows, err := c.Query(ctx, `SELECT m.id, m.community_id, COALESCE(m.org_id, 0), COALESCE(m.user_id, 0), m.added_at,
 		COALESCE(o.name_ja, ''), COALESCE(o.name_en, ''), COALESCE(u.display_name, ''), COALESCE(u.email, ''), COALESCE(u.org_id, 0),
 		CASE WHEN md.user_id IS NULL THEN FALSE ELSE TRUE END
@@ -102,7 +103,8 @@ func ListMemberRows(ctx context.Context, c Conn, communityID int64, p Page) ([]M
 		LEFT JOIN orgs o ON o.id = m.org_id
 		LEFT JOIN users u ON u.id = m.user_id
 		LEFT JOIN community_moderators md ON md.community_id = m.community_id AND md.user_id = m.user_id
-		WHERE m.community_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`, communityID, p.After, p.limit())
+		WHERE m.community_id = ? AND m.id > ? AND `+f.where()+` ORDER BY m.id LIMIT ?`,
+		append(append([]any{communityID, p.After}, f.Args...), p.limit())...)
 	return collect(rows, err, func(s scanner) (MemberRow, error) {
 		var r MemberRow
 		var added int64

@@ -55,6 +55,14 @@ type Filter struct {
 	Args []any
 }
 
+// where is the filter as a parenthesised condition; an empty filter lets every row through.
+func (f Filter) where() string {
+	if f.SQL == "" {
+		return "TRUE"
+	}
+	return "(" + f.SQL + ")"
+}
+
 // MaxPage is the largest page any list returns.
 const MaxPage = 500
 
