@@ -154,3 +154,8 @@ func HashRecoveryCode(code string) string {
 	sum := sha256.Sum256([]byte(normalizeCode(code)))
 	return hex.EncodeToString(sum[:])
 }
+
+// DecodeSecret parses the base32 text of a secret, as shown to people.
+func DecodeSecret(s string) ([]byte, error) {
+	return b32.DecodeString(strings.ToUpper(strings.ReplaceAll(s, " ", "")))
+}
