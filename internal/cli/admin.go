@@ -93,7 +93,7 @@ func orgSetDisabled(disabled bool) func(*env, []string) error {
 		defer a.Close()
 		o, err := a.Directory.FindOrg(e.ctx, auth.System(), *ref)
 		if err != nil {
-			return err
+			return flagNames(err, map[string]string{"": "--org"})
 		}
 		in := directory.OrgInput{NameJA: o.NameJA, NameEN: o.NameEN, Kind: string(o.Kind), Sector: string(o.Sector), Contacts: o.Contacts, Disabled: disabled}
 		if _, err := a.Directory.UpdateOrg(e.ctx, auth.System(), o.ID, in); err != nil {

@@ -52,8 +52,17 @@ func commands() []command {
 		{"community", "communities: add, list, join, leave", runGroup("community", communityCommands)},
 		{"audit", "the audit log: verify, list", runGroup("audit", auditCommands)},
 		{"backup", "write a consistent copy of the SQLite database", runBackup},
-		{"version", "print the version", func(e *env, _ []string) error { fmt.Fprintln(e.stdout, "renkei", Version); return nil }},
+		{"version", "print the version", runVersion},
 	}
+}
+
+func runVersion(e *env, args []string) error {
+	fs := flags(e, "version", "")
+	if err := parse(e, fs, args, nil); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "renkei", Version)
+	return nil
 }
 
 // errUsage means the message was already printed with the usage.
@@ -157,8 +166,13 @@ func flags(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: renkei %s %s\n\nFlags (each also from RENKEI_<FLAG>):\n", name, synopsis)
-		fs.PrintDefaults()
+		fmt.Fprintln(e.stderr, strings.TrimSpace("Usage: renkei "+name+" "+synopsis))
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(e.stderr, "\nFlags (each also from RENKEI_<FLAG>):")
+			fs.PrintDefaults()
+		}
 	}
 	return fs
 }

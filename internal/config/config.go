@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/renkei-dev/renkei/internal/secretbox"
 )
 
 // Config is every setting of the server.
@@ -113,7 +115,7 @@ func ApplyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 			return
 		}
 		if err := fs.Set(f.Name, v); err != nil {
-			errs = append(errs, fmt.Errorf("environment variable %s=%q: %v", EnvName(f.Name), v, err))
+			errs = append(errs, fmt.Errorf("environment variable %s=%q: invalid value for --%s: %v", EnvName(f.Name), v, f.Name, err))
 		}
 	})
 	return errors.Join(errs...)
@@ -124,38 +126,55 @@ func lookup(getenv func(string) string, name string) (string, bool) {
 	return v, v != ""
 }
 
-// Validate checks settings that flags cannot check one by one.
+// Validate checks settings that flags cannot check one by one. Each message names the
+// flag and the environment variable behind it, since the value may have come from either.
 func (c *Config) Validate() error {
 	var errs []error
 	if (c.TLSCert == "") != (c.TLSKey == "") {
-		errs = append(errs, errors.New("--tls-cert and --tls-key must be given together"))
+		errs = append(errs, fmt.Errorf("%s and %s must be given together", setting("tls-cert"), setting("tls-key")))
 	}
 	if c.SessionIdle <= 0 || c.SessionMax <= 0 || c.SessionIdle > c.SessionMax {
-		errs = append(errs, fmt.Errorf("--session-idle (%s) must be positive and at most --session-max (%s)", c.SessionIdle, c.SessionMax))
+		errs = append(errs, fmt.Errorf("%s %s must be positive and at most %s %s", setting("session-idle"), c.SessionIdle, setting("session-max"), c.SessionMax))
 	}
 	if c.MaxBodyBytes < 1024 {
-		errs = append(errs, fmt.Errorf("--max-body %d is too small (at least 1024)", c.MaxBodyBytes))
+		errs = append(errs, fmt.Errorf("%s %d is too small (at least 1024)", setting("max-body"), c.MaxBodyBytes))
 	}
 	if c.HashMemoryMiB < 8 || c.HashMemoryMiB > 4096 || c.HashTime < 1 || c.HashThreads < 1 || c.HashThreads > 255 {
-		errs = append(errs, errors.New("--argon2-memory must be 8–4096 MiB, --argon2-time ≥ 1, --argon2-threads 1–255"))
+		errs = append(errs, fmt.Errorf("%s must be 8–4096 MiB, %s ≥ 1, %s 1–255", setting("argon2-memory"), setting("argon2-time"), setting("argon2-threads")))
 	}
 	if c.HashParallel < 1 || c.HashQueue < 0 {
-		errs = append(errs, errors.New("--hash-parallel must be ≥ 1 and --hash-queue ≥ 0"))
+		errs = append(errs, fmt.Errorf("%s must be ≥ 1 and %s ≥ 0", setting("hash-parallel"), setting("hash-queue")))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
+		errs = append(errs, fmt.Errorf("%s %q: want debug, info, warn or error", setting("log-level"), c.LogLevel))
 	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
-		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))
+		errs = append(errs, fmt.Errorf("%s %q: want text or json", setting("log-format"), c.LogFormat))
+	}
+	if c.SecretKey != "" {
+		if _, err := secretbox.ParseKey(c.SecretKey); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %v", setting("secret-key"), err))
+		}
+	}
+	switch {
+	case c.Database == "", strings.HasPrefix(c.Database, "postgres://"), strings.HasPrefix(c.Database, "postgresql://"), strings.HasPrefix(c.Database, "sqlite:"):
+	default:
+		// The URL is not repeated: it may hold a password.
+		errs = append(errs, fmt.Errorf("%s: want postgres://…, postgresql://… or sqlite:PATH", setting("database")))
 	}
 	if c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
-		errs = append(errs, fmt.Errorf("--base-url %q must start with http:// or https://", c.BaseURL))
+		errs = append(errs, fmt.Errorf("%s %q must start with http:// or https://", setting("base-url"), c.BaseURL))
 	}
 	return errors.Join(errs...)
+}
+
+// setting names a flag and its environment variable: "--log-level (RENKEI_LOG_LEVEL)".
+func setting(flagName string) string {
+	return "--" + flagName + " (" + EnvName(flagName) + ")"
 }
 
 // PublicURL is the base of links printed and mailed: --base-url, else derived from --listen.
