@@ -17,7 +17,6 @@ import (
 	"github.com/renkei-dev/renkei/internal/fault"
 	"github.com/renkei-dev/renkei/internal/httpx"
 	"github.com/renkei-dev/renkei/internal/i18n"
-	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/store"
 )
 
@@ -344,4 +343,3 @@ func queryInt64(r *http.Request, name string) (int64, error) {
 	return v, nil
 }
 
-func langOf(r *http.Request) model.Lang { return httpx.Lang(r) }

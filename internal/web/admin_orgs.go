@@ -22,11 +22,6 @@ func (web *Web) adminIndex(w http.ResponseWriter, r *http.Request) {
 	web.render(w, r, http.StatusOK, "admin", p)
 }
 
-type adminOrgsData struct {
-	directoryData
-	IncludeDisabled bool
-}
-
 func (web *Web) adminOrgs(w http.ResponseWriter, r *http.Request) {
 	pr := httpx.MustPrincipal(r)
 	if !policy.CanManageOrgs(pr.Actor) {
