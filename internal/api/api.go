@@ -342,4 +342,3 @@ func queryInt64(r *http.Request, name string) (int64, error) {
 	}
 	return v, nil
 }
-
