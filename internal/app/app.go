@@ -14,6 +14,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/config"
 	"github.com/renkei-dev/renkei/internal/directory"
 	"github.com/renkei-dev/renkei/internal/secretbox"
+	"github.com/renkei-dev/renkei/internal/sns"
 	"github.com/renkei-dev/renkei/internal/store"
 )
 
@@ -24,6 +25,7 @@ type App struct {
 	Auth        *auth.Service
 	Directory   *directory.Service
 	Communities *community.Service
+	SNS         *sns.Service
 	Log         *slog.Logger
 	Now         func() time.Time
 }
@@ -69,6 +71,7 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 		Auth:        auth.New(db, hasher, box, ac, now),
 		Directory:   directory.New(db, now),
 		Communities: community.New(db, now),
+		SNS:         sns.New(db, now, int64(cfg.AttachmentMaxMiB)<<20),
 		Log:         log,
 		Now:         now,
 	}, nil

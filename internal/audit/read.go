@@ -20,6 +20,8 @@ var Actions = []string{
 	"user.created", "user.updated", "user.role_changed", "user.disabled", "user.enabled",
 	"community.created", "community.updated", "community.member_added", "community.member_removed",
 	"community.moderator_added", "community.moderator_removed",
+	"topic.created", "topic.edited", "topic.scope_widened", "topic.deleted", "topic.pinned", "topic.unpinned",
+	"topic.viewed_red", "comment.deleted", "attachment.downloaded",
 	"settings.changed", "audit.verified", "audit.exported",
 }
 

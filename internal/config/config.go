@@ -40,6 +40,8 @@ type Config struct {
 	HashThreads   int
 	HashParallel  int // argon2id hashes running at once
 	HashQueue     int // sign-ins allowed to wait for a hash slot
+
+	AttachmentMaxMiB int // largest attachment accepted
 }
 
 // Defaults returns the settings used when nothing is given.
@@ -57,6 +59,8 @@ func Defaults() Config {
 		HashThreads:   2,
 		HashParallel:  2,
 		HashQueue:     256,
+
+		AttachmentMaxMiB: 25,
 	}
 }
 
@@ -96,6 +100,7 @@ func (c *Config) BindServe(fs *flag.FlagSet) {
 	fs.IntVar(&c.HashThreads, "argon2-threads", c.HashThreads, "argon2id lanes")
 	fs.IntVar(&c.HashParallel, "hash-parallel", c.HashParallel, "password hashes running at once (memory = this × argon2-memory)")
 	fs.IntVar(&c.HashQueue, "hash-queue", c.HashQueue, "sign-ins that may wait for a hashing slot before the server answers 'busy'")
+	fs.IntVar(&c.AttachmentMaxMiB, "attachment-max", c.AttachmentMaxMiB, "largest attachment accepted, MiB")
 }
 
 // ApplyEnv sets every flag not given on the command line from its environment variable.
@@ -135,6 +140,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionIdle <= 0 || c.SessionMax <= 0 || c.SessionIdle > c.SessionMax {
 		errs = append(errs, fmt.Errorf("%s %s must be positive and at most %s %s", setting("session-idle"), c.SessionIdle, setting("session-max"), c.SessionMax))
+	}
+	if c.AttachmentMaxMiB < 1 || c.AttachmentMaxMiB > 1024 {
+		errs = append(errs, fmt.Errorf("%s %d must be between 1 and 1024 (MiB)", setting("attachment-max"), c.AttachmentMaxMiB))
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("%s %d is too small (at least 1024)", setting("max-body"), c.MaxBodyBytes))

@@ -77,6 +77,10 @@ func As(err error) *Error {
 
 // Is reports whether err is a fault of the given kind.
 func Is(err error, kind Kind) bool {
+	var es *Errors
+	if errors.As(err, &es) {
+		return kind == Invalid
+	}
 	var fe *Error
 	return errors.As(err, &fe) && fe.Kind == kind
 }

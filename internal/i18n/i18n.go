@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 
@@ -21,18 +22,38 @@ var files embed.FS
 
 var catalogs = map[model.Lang]map[string]string{}
 
+// The catalog of a language is catalog/LANG.json (the platform core) plus one
+// catalog/AREA.LANG.json per feature area, so that each area keeps its own messages. A key
+// defined twice is a programming error.
 func init() {
 	for _, l := range []model.Lang{model.LangJA, model.LangEN} {
-		b, err := files.ReadFile("catalog/" + string(l) + ".json")
-		if err != nil {
-			panic(err)
-		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			panic(fmt.Sprintf("catalog %s: %v", l, err))
+		names, _ := fs.Glob(files, "catalog/*."+string(l)+".json")
+		for _, name := range append([]string{"catalog/" + string(l) + ".json"}, names...) {
+			if err := load(m, name); err != nil {
+				panic(err)
+			}
 		}
 		catalogs[l] = m
 	}
+}
+
+func load(into map[string]string, name string) error {
+	b, err := files.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("catalog %s: %v", name, err)
+	}
+	for k, v := range m {
+		if _, dup := into[k]; dup {
+			return fmt.Errorf("catalog %s: key %q is defined twice", name, k)
+		}
+		into[k] = v
+	}
+	return nil
 }
 
 // Has reports whether a key exists in the language's catalog.

@@ -169,3 +169,9 @@ func nullID(id int64) any {
 	}
 	return id
 }
+
+// OrgCommunityIDs returns the communities an organization belongs to as a whole.
+func OrgCommunityIDs(ctx context.Context, c Conn, orgID int64) ([]int64, error) {
+	rows, err := c.Query(ctx, "SELECT community_id FROM community_members WHERE org_id = ? ORDER BY community_id", orgID)
+	return collect(rows, err, scanID)
+}

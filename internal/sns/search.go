@@ -1,0 +1,87 @@
+package sns
+
+import (
+	"context"
+
+	"github.com/renkei-dev/renkei/internal/auth"
+	"github.com/renkei-dev/renkei/internal/markdown"
+	"github.com/renkei-dev/renkei/internal/policy"
+	"github.com/renkei-dev/renkei/internal/search"
+	"github.com/renkei-dev/renkei/internal/store"
+)
+
+// MaxSearchResults bounds how deep a search can be paged.
+const MaxSearchResults = 1000
+
+// indexTopic rewrites a topic's search row from its title, body, comments and file names.
+func indexTopic(ctx context.Context, c store.Conn, topicID int64) error {
+	title, rest, err := store.TopicTextForIndex(ctx, c, topicID)
+	if err != nil {
+		return err
+	}
+	return store.IndexTopic(ctx, c, topicID, search.Version, search.Tokens(title), search.Tokens(markdown.Plain(rest)))
+}
+
+// Hit is a search result: the topic, and its title and a piece of its body with the
+// matches marked.
+type Hit struct {
+	Item
+	Title   []search.Segment
+	Snippet []search.Segment
+	CutHead bool
+	CutTail bool
+}
+
+// SearchQuery is a search with the timeline's filters; Offset pages through the ranked
+// results (at most MaxSearchResults deep).
+type SearchQuery struct {
+	Text string
+	TimelineQuery
+	Offset int
+}
+
+// Search finds topics the person may see, best first, and returns the offset of the next
+// page (0 at the end).
+func (s *Service) Search(ctx context.Context, p auth.Principal, q SearchQuery) ([]Hit, int, error) {
+	parsed, err := search.Parse(q.Text)
+	if err != nil {
+		return nil, 0, err
+	}
+	if parsed.Empty() {
+		return nil, 0, nil
+	}
+	n := limitOf(store.Page{Limit: q.Limit})
+	if q.Offset < 0 || q.Offset >= MaxSearchResults {
+		return nil, 0, nil
+	}
+	c := s.db.Read()
+	ids, err := store.SearchTopicIDs(ctx, c, store.SearchQuery{FTS5: parsed.FTS5(), TSQuery: parsed.TSQuery(),
+		Access: policy.TopicFilter(p.Actor), Offset: q.Offset, Limit: n + 1,
+		Topics: store.TopicQuery{CommunityID: q.CommunityID, InfoType: q.InfoType, Priority: q.Priority, TLP: q.TLP, Tag: q.Tag,
+			From: q.From, To: q.To, UserID: p.User.ID, Unread: q.Unread, Bookmarked: q.Bookmarked}})
+	if err != nil {
+		return nil, 0, err
+	}
+	next := 0
+	if len(ids) > n {
+		ids = ids[:n]
+		if q.Offset+n < MaxSearchResults {
+			next = q.Offset + n
+		}
+	}
+	topics, err := store.GetTopicsByID(ctx, c, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	items, err := s.items(ctx, c, p, topics)
+	if err != nil {
+		return nil, 0, err
+	}
+	hits := make([]Hit, len(items))
+	for i, it := range items {
+		title, _, _ := search.Highlight(it.Topic.Title, parsed, 400)
+		snippet, head, tail := search.Highlight(markdown.Plain(it.Topic.Body), parsed, 160)
+		hits[i] = Hit{Item: it, Title: title, Snippet: snippet, CutHead: head, CutTail: tail}
+	}
+	return hits, next, nil
+}
