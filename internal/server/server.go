@@ -33,7 +33,9 @@ func Handler(a *app.App) (http.Handler, error) {
 	mux := http.NewServeMux()
 	// Browsers send cookies; Go's cross-origin protection refuses their cross-site
 	// state changes in addition to the per-session CSRF tokens the pages carry.
-	mux.Handle("/", http.NewCrossOriginProtection().Handler(pages))
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(w.CrossOriginDenied))
+	mux.Handle("/", cop.Handler(pages))
 	api.New(a).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

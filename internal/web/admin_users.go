@@ -105,7 +105,7 @@ func (web *Web) adminUserNew(w http.ResponseWriter, r *http.Request) {
 	pr := httpx.MustPrincipal(r)
 	d := userFormData{New: true, Input: directory.UserInput{Role: string(model.RoleMember), Lang: string(model.LangJA), TimeZone: model.DefaultTimeZone}}
 	orgID := adminOrgScope(r, pr)
-	if orgID == 0 && !pr.Actor.IsCenterAdmin() {
+	if !policy.CanManagePeopleOf(pr.Actor, pr.User.OrgID) || (orgID == 0 && !pr.Actor.IsCenterAdmin()) {
 		web.renderError(w, r, http.StatusForbidden, "error.forbidden")
 		return
 	}

@@ -76,7 +76,12 @@ func staticHandler() http.Handler {
 
 // NotFound renders the not-found page for paths no route matches.
 func (web *Web) NotFound(w http.ResponseWriter, r *http.Request) {
-	web.renderError(w, r, http.StatusNotFound, "error.not_found")
+	web.renderError(w, web.withSession(r), http.StatusNotFound, "error.not_found")
+}
+
+// CrossOriginDenied renders the refusal of a cross-site form post (see server.Handler).
+func (web *Web) CrossOriginDenied(w http.ResponseWriter, r *http.Request) {
+	web.renderError(w, web.withSession(r), http.StatusForbidden, "csrf.failed")
 }
 
 // ProblemPage documents a problem type of the API (the type URIs resolve here).

@@ -164,12 +164,26 @@ func lang(r *http.Request) model.Lang {
 	return anonLang(r)
 }
 
+// withSession adds the principal of a full session, when the request has one, to a request
+// that did not pass requireSession, so that its error page is in the person's language.
+func (web *Web) withSession(r *http.Request) *http.Request {
+	if _, ok := httpx.Principal(r); ok {
+		return r
+	}
+	p, err := web.app.Auth.Session(r.Context(), cookieValue(r, sessionCookie))
+	if err != nil || p.Session.Stage != model.StageFull {
+		return r
+	}
+	return httpx.WithPrincipal(r, p)
+}
+
 // fail renders a service error as a page in the reader's language.
 func (web *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 	fe := fault.As(err)
 	status := statusOf(fe.Kind)
 	if status >= 500 {
-		web.log.Error("request failed", "path", r.URL.Path, "request_id", httpx.RequestID(r), "err", err)
+		// The route, not the path: paths may carry one-time secrets (/welcome/{token}).
+		web.log.Error("request failed", "route", r.Pattern, "request_id", httpx.RequestID(r), "err", err)
 	}
 	web.renderErrorMsg(w, r, status, i18n.Error(lang(r), fe))
 }
@@ -208,10 +222,10 @@ func (web *Web) limitBody(next http.Handler) http.Handler {
 			if err := r.ParseForm(); err != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
-					web.renderError(w, r, http.StatusRequestEntityTooLarge, "error.too_large")
+					web.renderError(w, web.withSession(r), http.StatusRequestEntityTooLarge, "error.too_large")
 					return
 				}
-				web.renderError(w, r, http.StatusBadRequest, "error.bad_form")
+				web.renderError(w, web.withSession(r), http.StatusBadRequest, "error.bad_form")
 				return
 			}
 		}
@@ -228,9 +242,11 @@ func idParam(r *http.Request, name string) int64 {
 	return v
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site. Control characters are refused:
+// browsers drop tabs and newlines from a Location, so "/\t/evil.example" would lead away.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
 	return next
