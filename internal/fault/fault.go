@@ -66,8 +66,13 @@ func Wrap(err error, context string) *Error {
 	return &Error{Kind: Internal, Key: "error.internal", Err: fmt.Errorf("%s: %w", context, err)}
 }
 
-// As returns err as a *Error; anything else counts as an internal error.
+// As returns err as a *Error (the first of several field errors); anything else counts as
+// an internal error.
 func As(err error) *Error {
+	var es *Errors
+	if errors.As(err, &es) && len(es.List) > 0 {
+		return es.List[0]
+	}
 	var fe *Error
 	if errors.As(err, &fe) {
 		return fe

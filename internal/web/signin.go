@@ -142,7 +142,7 @@ func (web *Web) setLang(w http.ResponseWriter, r *http.Request) {
 	}
 	l, err := model.ParseLang(r.PostFormValue("lang"))
 	if err != nil {
-		web.renderError(w, r, http.StatusUnprocessableEntity, "invalid.lang")
+		web.fail(w, r, err)
 		return
 	}
 	web.setCookie(w, r, langCookie, string(l), 365*24*time.Hour)
