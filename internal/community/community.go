@@ -5,6 +5,8 @@ package community
 import (
 	"context"
 	"errors"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/renkei-dev/renkei/internal/audit"
@@ -61,9 +63,15 @@ func (in Input) validate() (model.Community, error) {
 	return x, errs.Err()
 }
 
+// writeError reports a name another community already has as a conflict on the field
+// that holds it (the unique index named in the driver's message tells which).
 func writeError(err error) error {
 	if errors.Is(err, store.ErrDuplicate) {
-		return fault.Field("name_ja", "community.duplicate")
+		field := "name_ja"
+		if strings.Contains(err.Error(), "name_en_key") {
+			field = "name_en"
+		}
+		return fault.New(fault.Conflict, "community.duplicate").WithField(field)
 	}
 	return err
 }
@@ -133,6 +141,7 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (model.Co
 
 // Find finds a community by id or name (command line).
 func (s *Service) Find(ctx context.Context, p auth.Principal, ref string) (model.Community, error) {
+	ref, _ = model.CleanText(ref, math.MaxInt, false) // no control characters: PostgreSQL refuses a NUL
 	x, err := store.FindCommunity(ctx, s.db.Read(), ref)
 	if errors.Is(err, store.ErrNotFound) {
 		return x, fault.New(fault.NotFound, "community.not_found", "ref", ref)
@@ -161,12 +170,23 @@ func (s *Service) Members(ctx context.Context, p auth.Principal, id int64, page 
 	return store.ListMemberRows(ctx, s.db.Read(), id, policy.MemberRowFilter(p.Actor), page)
 }
 
-// Moderators lists a community's moderators.
+// Moderators lists a community's moderators; disabled ones only to those to whom the
+// member list shows disabled people (policy.CanListMember).
 func (s *Service) Moderators(ctx context.Context, p auth.Principal, id int64) ([]model.User, error) {
 	if _, err := s.Get(ctx, p, id); err != nil {
 		return nil, err
 	}
-	return store.ListModeratorUsers(ctx, s.db.Read(), id)
+	mods, err := store.ListModeratorUsers(ctx, s.db.Read(), id)
+	if err != nil {
+		return nil, err
+	}
+	out := mods[:0]
+	for _, u := range mods {
+		if policy.CanListMember(p.Actor, policy.MemberFacts{PersonOrgID: u.OrgID, PersonDisabled: u.Disabled}) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }
 
 // AddOrg makes a whole organization a member (center admins).
@@ -203,8 +223,12 @@ func (s *Service) changeMember(ctx context.Context, p auth.Principal, communityI
 		}
 		action := "community.member_added"
 		if add {
-			if _, err := store.AddMember(ctx, c, communityID, orgID, userID, now); err != nil {
+			added, err := store.AddMember(ctx, c, communityID, orgID, userID, now)
+			if err != nil {
 				return err
+			}
+			if !added {
+				return nil // already a member: nothing changed, nothing to record
 			}
 		} else {
 			action = "community.member_removed"
@@ -222,10 +246,45 @@ func (s *Service) changeMember(ctx context.Context, p auth.Principal, communityI
 		} else {
 			detail["user_id"] = userID
 		}
-		_, err := audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: action, TargetType: "community",
-			TargetID: communityID, Detail: detail}, now)
-		return err
+		if _, err := audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: action, TargetType: "community",
+			TargetID: communityID, Detail: detail}, now); err != nil {
+			return err
+		}
+		if add {
+			return nil
+		}
+		return dropModeratorsNotMembers(ctx, c, p, communityID, now)
 	})
+}
+
+// dropModeratorsNotMembers ends the moderation of the people a removed membership left
+// outside the community: only a member may moderate (see SetModerator).
+func dropModeratorsNotMembers(ctx context.Context, c store.Conn, p auth.Principal, communityID int64, now time.Time) error {
+	mods, err := store.ListModerators(ctx, c, communityID)
+	if err != nil {
+		return err
+	}
+	for _, id := range mods {
+		u, err := store.GetUser(ctx, c, id)
+		if err != nil {
+			return err
+		}
+		comms, err := store.UserCommunityIDs(ctx, c, u.ID, u.OrgID)
+		if err != nil {
+			return err
+		}
+		if policy.IsCommunityMember(auth.ActorFor(u, comms), communityID) {
+			continue
+		}
+		if err := store.SetModerator(ctx, c, communityID, id, false, now); err != nil {
+			return err
+		}
+		if _, err := audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "community.moderator_removed", TargetType: "community",
+			TargetID: communityID, Detail: map[string]any{"user_id": id, "reason": "no_longer_member"}}, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func memberExists(ctx context.Context, c store.Conn, orgID, userID int64) error {

@@ -5,7 +5,9 @@ package directory
 import (
 	"context"
 	"errors"
+	"math"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/renkei-dev/renkei/internal/audit"
@@ -197,9 +199,15 @@ func orgChanges(old, new model.Org) map[string]any {
 	return d
 }
 
+// orgWriteError reports a name another organization already has as a conflict on the
+// field that holds it (the unique index named in the driver's message tells which).
 func orgWriteError(err error) error {
 	if errors.Is(err, store.ErrDuplicate) {
-		return fault.Field("name_ja", "org.duplicate")
+		field := "name_ja"
+		if strings.Contains(err.Error(), "name_en_key") {
+			field = "name_en"
+		}
+		return fault.New(fault.Conflict, "org.duplicate").WithField(field)
 	}
 	return err
 }
@@ -215,6 +223,7 @@ func (s *Service) GetOrg(ctx context.Context, p auth.Principal, id int64) (model
 
 // FindOrg finds an organization by id or name (command line).
 func (s *Service) FindOrg(ctx context.Context, p auth.Principal, ref string) (model.Org, error) {
+	ref, _ = model.CleanText(ref, math.MaxInt, false) // no control characters: PostgreSQL refuses a NUL
 	o, err := store.FindOrg(ctx, s.db.Read(), ref)
 	if errors.Is(err, store.ErrNotFound) {
 		return o, fault.New(fault.NotFound, "org.not_found", "ref", ref)

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"errors"
+	"math"
 
 	"github.com/renkei-dev/renkei/internal/audit"
 	"github.com/renkei-dev/renkei/internal/auth"
@@ -63,13 +64,13 @@ func (s *Service) CreateUser(ctx context.Context, p auth.Principal, in UserInput
 	errs.AddErr("email", err)
 	u.DisplayName, err = model.CleanText(in.DisplayName, MaxDisplayNameLen, true)
 	errs.AddErr("display_name", err)
-	role, err := model.ParseRole(in.Role)
-	errs.AddErr("role", err)
+	role, roleErr := model.ParseRole(in.Role)
+	errs.AddErr("role", roleErr)
 	u.Lang, err = model.ParseLang(in.Lang)
 	errs.AddErr("lang", err)
 	errs.AddErr("time_zone", model.ValidTimeZone(in.TimeZone))
 	u.TimeZone = in.TimeZone
-	if err == nil && role != "" && !policy.CanGrantRole(p.Actor, role, org.ID, org.Kind) {
+	if roleErr == nil && !policy.CanGrantRole(p.Actor, role, org.ID, org.Kind) {
 		errs.Add("role", "user.role_not_allowed", "role", role)
 	}
 	if err := errs.Err(); err != nil {
@@ -91,7 +92,7 @@ func (s *Service) CreateUser(ctx context.Context, p auth.Principal, in UserInput
 
 func userWriteError(err error) error {
 	if errors.Is(err, store.ErrDuplicate) {
-		return fault.Field("email", "user.duplicate_email")
+		return fault.New(fault.Conflict, "user.duplicate_email").WithField("email")
 	}
 	return err
 }
@@ -108,6 +109,12 @@ func (s *Service) UpdateUser(ctx context.Context, p auth.Principal, id int64, pa
 	}
 	now := s.now()
 	err = s.db.Write(ctx, func(c store.Conn) error {
+		// Take the audit lock (which the records below need anyway) before counting the
+		// center admins: on PostgreSQL two admins demoted at once would otherwise both see
+		// the other still active, and the platform would be left with none.
+		if err := store.LockAudit(ctx, c); err != nil {
+			return err
+		}
 		if err := s.keepOneCenterAdmin(ctx, c, old, u); err != nil {
 			return err
 		}
@@ -136,16 +143,16 @@ func (s *Service) UpdateUser(ctx context.Context, p auth.Principal, id int64, pa
 func (s *Service) ManagedUser(ctx context.Context, p auth.Principal, id int64) (model.User, error) {
 	u, err := store.GetUser(ctx, s.db.Read(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return u, fault.New(fault.NotFound, "error.not_found")
+		return model.User{}, fault.New(fault.NotFound, "error.not_found")
 	}
 	if err != nil {
-		return u, err
+		return model.User{}, err
 	}
 	if !policy.CanManagePerson(p.Actor, u) {
 		if _, err := s.GetUser(ctx, p, id); err != nil {
-			return u, err // not even visible: do not reveal it exists
+			return model.User{}, err // not even visible: do not reveal it exists
 		}
-		return u, fault.New(fault.Forbidden, "error.forbidden")
+		return model.User{}, fault.New(fault.Forbidden, "error.forbidden")
 	}
 	return u, nil
 }
@@ -247,22 +254,28 @@ type ProfileInput struct {
 	TimeZone    string
 }
 
-// UpdateProfile changes the principal's own name, language and time zone.
+// UpdateProfile changes the principal's own name, language and time zone. The rest of the
+// person is read again in the write, so that a principal loaded before an administrator
+// changed the person's role or disabled them does not undo that change.
 func (s *Service) UpdateProfile(ctx context.Context, p auth.Principal, in ProfileInput) (model.User, error) {
-	u := p.User
 	var errs fault.List
-	var err error
-	u.DisplayName, err = model.CleanText(in.DisplayName, MaxDisplayNameLen, true)
+	name, err := model.CleanText(in.DisplayName, MaxDisplayNameLen, true)
 	errs.AddErr("display_name", err)
-	u.Lang, err = model.ParseLang(in.Lang)
+	lang, err := model.ParseLang(in.Lang)
 	errs.AddErr("lang", err)
 	errs.AddErr("time_zone", model.ValidTimeZone(in.TimeZone))
-	u.TimeZone = in.TimeZone
 	if err := errs.Err(); err != nil {
 		return p.User, err
 	}
 	now := s.now()
-	err = s.db.Write(ctx, func(c store.Conn) error { return store.UpdateUser(ctx, c, u, now) })
+	var u model.User
+	err = s.db.Write(ctx, func(c store.Conn) error {
+		if u, err = store.GetUser(ctx, c, p.User.ID); err != nil {
+			return err
+		}
+		u.DisplayName, u.Lang, u.TimeZone = name, lang, in.TimeZone
+		return store.UpdateUser(ctx, c, u, now)
+	})
 	u.UpdatedAt = now
 	return u, err
 }
@@ -317,7 +330,8 @@ type UserQuery struct {
 // those who manage that organization's people (or to center staff across organizations).
 func (s *Service) ListUsers(ctx context.Context, p auth.Principal, q UserQuery) ([]model.User, error) {
 	include := q.IncludeDisabled && policy.CanListDisabledPeople(p.Actor, q.OrgID)
+	text, _ := model.CleanText(q.Text, math.MaxInt, false) // no control characters: PostgreSQL refuses a NUL
 	return store.ListUsers(ctx, s.db.Read(), store.UserQuery{
-		OrgID: q.OrgID, Text: q.Text, IncludeDisabled: include, Access: policy.PersonFilter(p.Actor), Page: q.Page,
+		OrgID: q.OrgID, Text: text, IncludeDisabled: include, Access: policy.PersonFilter(p.Actor), Page: q.Page,
 	})
 }

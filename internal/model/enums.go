@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // dates must work on machines without a zoneinfo database
+	"unicode"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -199,19 +200,37 @@ func NormalizeEmail(s string) (string, error) {
 }
 
 // EmailKey is the form used for uniqueness and look-up: the whole address lowercased.
-func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// Control characters become U+FFFD, which no valid address holds, so that a look-up with
+// one finds nothing on either backend (PostgreSQL refuses a NUL in a query).
+func EmailKey(email string) string {
+	return strings.ToLower(withoutControls(strings.TrimSpace(email), '\uFFFD'))
+}
 
 // NameKey is the form of a name used for uniqueness: NFKC, case-folded, spaces collapsed,
-// so that "ＡＢＣ電力" and "abc電力" count as the same organization.
+// so that "ＡＢＣ電力" and "abc電力" count as the same organization. Control characters
+// count as spaces, as in CleanText.
 func NameKey(name string) string {
-	s := strings.ToLower(norm.NFKC.String(name))
+	s := strings.ToLower(norm.NFKC.String(withoutControls(name, ' ')))
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// withoutControls returns s as valid UTF-8 (U+FFFD for bad bytes) with its control
+// characters replaced by repl.
+func withoutControls(s string, repl rune) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return repl
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+}
+
 // CleanText trims a one-line text, collapses its spaces and rejects over-long ones.
-// required says whether an empty value is an error.
+// required says whether an empty value is an error. Control characters count as spaces
+// and invalid UTF-8 becomes U+FFFD: PostgreSQL refuses NUL and invalid UTF-8 that SQLite
+// would store, and escape sequences must not reach a terminal that prints a name.
 func CleanText(s string, max int, required bool) (string, error) {
-	s = strings.Join(strings.Fields(norm.NFC.String(s)), " ")
+	s = strings.Join(strings.Fields(norm.NFC.String(withoutControls(s, ' '))), " ")
 	if s == "" && required {
 		return "", fault.New(fault.Invalid, "invalid.required")
 	}
@@ -221,9 +240,20 @@ func CleanText(s string, max int, required bool) (string, error) {
 	return s, nil
 }
 
-// CleanMultiline trims a multi-line text (a description) and rejects over-long ones.
+// CleanMultiline trims a multi-line text (a description) and rejects over-long ones. Line
+// breaks become "\n"; other control characters but tabs are dropped and invalid UTF-8
+// becomes U+FFFD, as in CleanText.
 func CleanMultiline(s string, max int) (string, error) {
-	s = strings.TrimSpace(strings.ReplaceAll(norm.NFC.String(s), "\r\n", "\n"))
+	s = strings.ReplaceAll(norm.NFC.String(strings.ToValidUTF8(s, "\uFFFD")), "\r\n", "\n")
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
+		switch {
+		case r == '\r':
+			return '\n'
+		case r != '\n' && r != '\t' && unicode.IsControl(r):
+			return -1
+		}
+		return r
+	}, s))
 	if n := len([]rune(s)); n > max {
 		return "", fault.New(fault.Invalid, "invalid.too_long", "max", max)
 	}

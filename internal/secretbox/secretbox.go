@@ -89,18 +89,46 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 	}
 	key := make([]byte, KeySize)
 	rand.Read(key)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	text := base64.StdEncoding.EncodeToString(key) + "\n"
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	// The key is written to a temporary file (mode 0600) and linked into place, so that the
+	// file appears with the whole key in it or not at all: a process starting at the same
+	// time never reads it empty or half-written.
+	tmp, err := os.CreateTemp(dir, ".secret.key-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(text)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	err = os.Link(tmp.Name(), path)
+	switch {
+	case err == nil:
+		return key, nil
+	case errors.Is(err, os.ErrExist): // another process made it first
+		return LoadOrCreateKeyFile(path)
+	}
+	// A file system without hard links: create the file exclusively instead.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) { // another process made it first
+	if errors.Is(err, os.ErrExist) {
 		return LoadOrCreateKeyFile(path)
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n"); err != nil {
+	if _, err := f.WriteString(text); err != nil {
 		return nil, err
 	}
 	return key, f.Sync()
