@@ -21,6 +21,7 @@ type Result struct {
 	Orgs        int
 	Users       int
 	Communities int
+	Topics      int
 	Password    string
 	SignIns     []SignIn
 }
@@ -80,9 +81,14 @@ func Load(ctx context.Context, a *app.App) (Result, error) {
 			res.Users++
 		}
 	}
-	if err := loadCommunities(ctx, a, orgIDs, userIDs, &res); err != nil {
+	communityIDs, err := loadCommunities(ctx, a, orgIDs, userIDs, &res)
+	if err != nil {
 		return res, err
 	}
+	if err := loadTopics(ctx, a, orgIDs, userIDs, communityIDs); err != nil {
+		return res, err
+	}
+	res.Topics = len(demoTopics)
 	res.SignIns = []SignIn{
 		{"admin@ccc.example", "center admin (2-step verification set up at first sign-in)"},
 		{"k.nakamura@ccc.example", "center analyst"},
@@ -93,7 +99,7 @@ func Load(ctx context.Context, a *app.App) (Result, error) {
 	return res, nil
 }
 
-func loadCommunities(ctx context.Context, a *app.App, orgIDs, userIDs map[string]int64, res *Result) error {
+func loadCommunities(ctx context.Context, a *app.App, orgIDs, userIDs map[string]int64, res *Result) ([]int64, error) {
 	sys := auth.System()
 	type comm struct {
 		in      community.Input
@@ -116,26 +122,28 @@ func loadCommunities(ctx context.Context, a *app.App, orgIDs, userIDs map[string
 			func(o org) bool { return o.kind == model.KindSports || o.kind == model.KindCenter },
 			[]string{"k.nakamura@ccc.example"}},
 	}
+	var ids []int64
 	for _, c := range comms {
 		created, err := a.Communities.Create(ctx, sys, c.in)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		ids = append(ids, created.ID)
 		res.Communities++
 		for _, o := range orgs {
 			if c.members(o) {
 				if err := a.Communities.AddOrg(ctx, sys, created.ID, orgIDs[o.en]); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
 		for _, m := range c.mods {
 			if err := a.Communities.SetModerator(ctx, sys, created.ID, userIDs[m], true); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	return nil
+	return ids, nil
 }
 
 var orgs = []org{
