@@ -13,6 +13,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/community"
 	"github.com/renkei-dev/renkei/internal/config"
 	"github.com/renkei-dev/renkei/internal/directory"
+	"github.com/renkei-dev/renkei/internal/live"
 	"github.com/renkei-dev/renkei/internal/secretbox"
 	"github.com/renkei-dev/renkei/internal/sns"
 	"github.com/renkei-dev/renkei/internal/store"
@@ -26,6 +27,7 @@ type App struct {
 	Directory   *directory.Service
 	Communities *community.Service
 	SNS         *sns.Service
+	Live        *live.Hub // started by the server (Run), which ends its streams at shutdown
 	Log         *slog.Logger
 	Now         func() time.Time
 }
@@ -65,13 +67,17 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 	}, cfg.HashParallel, cfg.HashQueue)
 	ac := auth.DefaultConfig()
 	ac.SessionIdle, ac.SessionMax = cfg.SessionIdle, cfg.SessionMax
+	snsService := sns.New(db, now, int64(cfg.AttachmentMaxMiB)<<20)
+	hub := live.New(db, live.Options{Log: log})
+	snsService.SetSignal(liveSignal{hub})
 	return &App{
 		Config:      cfg,
 		DB:          db,
 		Auth:        auth.New(db, hasher, box, ac, now),
 		Directory:   directory.New(db, now),
 		Communities: community.New(db, now),
-		SNS:         sns.New(db, now, int64(cfg.AttachmentMaxMiB)<<20),
+		SNS:         snsService,
+		Live:        hub,
 		Log:         log,
 		Now:         now,
 	}, nil
@@ -90,6 +96,12 @@ func openBox(cfg config.Config) (*secretbox.Box, error) {
 	}
 	return secretbox.New(key)
 }
+
+// liveSignal connects the SNS service's events to the live hub.
+type liveSignal struct{ hub *live.Hub }
+
+func (l liveSignal) Notify(ctx context.Context, c store.Conn) error { return live.Notify(ctx, c) }
+func (l liveSignal) Wake()                                          { l.hub.Wake() }
 
 // Close closes the database.
 func (a *App) Close() error { return a.DB.Close() }

@@ -148,6 +148,9 @@ func Run(ctx context.Context, a *app.App, ready func(addr string)) error {
 		ready(ln.Addr().String())
 	}
 	go sweep(ctx, a)
+	// The live hub stops with ctx, which ends the open event streams; Shutdown alone would
+	// wait for them.
+	go a.Live.Run(ctx)
 	errc := make(chan error, 1)
 	go func() {
 		if srv.TLSConfig != nil {

@@ -47,7 +47,7 @@ func (s *Service) AddAttachment(ctx context.Context, p auth.Principal, topicID, 
 	a := model.Attachment{TopicID: topicID, CommentID: commentID, Name: name, ContentType: contentType(name, up.ContentType, data),
 		Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), UploadedBy: p.User.ID}
 	now := s.now()
-	err = s.db.Write(ctx, func(c store.Conn) error {
+	err = s.write(ctx, func(c store.Conn) error {
 		l, err := s.load(ctx, c, p, topicID)
 		if err != nil {
 			return err
@@ -130,7 +130,7 @@ func (s *Service) OpenAttachment(ctx context.Context, p auth.Principal, id int64
 	if l.topic.TLP.LeavesPlatform() {
 		return a, data, nil
 	}
-	err = s.db.Write(ctx, func(c store.Conn) error {
+	err = s.write(ctx, func(c store.Conn) error {
 		_, err := audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "attachment.downloaded", TargetType: "attachment",
 			TargetID: id, Detail: map[string]any{"topic_id": a.TopicID, "tlp": l.topic.TLP, "sha256": a.SHA256}}, s.now())
 		return err

@@ -50,7 +50,7 @@ func (s *Service) AddComment(ctx context.Context, p auth.Principal, topicID int6
 	}
 	x := model.Comment{TopicID: topicID, ParentID: in.ParentID, AuthorID: p.User.ID, AuthorOrgID: p.User.OrgID, Body: body}
 	now := s.now()
-	err = s.db.Write(ctx, func(c store.Conn) error {
+	err = s.write(ctx, func(c store.Conn) error {
 		l, err := s.load(ctx, c, p, topicID)
 		if err != nil {
 			return err
@@ -64,7 +64,7 @@ func (s *Service) AddComment(ctx context.Context, p auth.Principal, topicID int6
 		if err := indexTopic(ctx, c, topicID); err != nil {
 			return err
 		}
-		eventID, err := store.InsertEvent(ctx, c, store.Event{Kind: EventCommentCreated, TopicID: topicID, CommentID: x.ID,
+		eventID, err := s.event(ctx, c, store.Event{Kind: EventCommentCreated, TopicID: topicID, CommentID: x.ID,
 			CommunityID: l.topic.CommunityID, ActorID: p.User.ID}, now)
 		if err != nil {
 			return err
@@ -168,7 +168,7 @@ func (s *Service) Comments(ctx context.Context, p auth.Principal, topicID int64,
 // DeleteComment soft-deletes a comment (its author or a moderator); audited.
 func (s *Service) DeleteComment(ctx context.Context, p auth.Principal, commentID int64) error {
 	now := s.now()
-	return s.db.Write(ctx, func(c store.Conn) error {
+	return s.write(ctx, func(c store.Conn) error {
 		x, err := store.GetComment(ctx, c, commentID)
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound()

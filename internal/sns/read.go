@@ -2,6 +2,7 @@ package sns
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -52,7 +53,7 @@ func (s *Service) GetTopic(ctx context.Context, p auth.Principal, id int64) (Top
 		return v, err
 	}
 	now := s.now()
-	err = s.db.Write(ctx, func(c store.Conn) error {
+	err = s.write(ctx, func(c store.Conn) error {
 		if err := store.RecordView(ctx, c, id, p.User.ID, p.User.OrgID, now); err != nil {
 			return err
 		}
@@ -210,7 +211,7 @@ func (s *Service) UnreadCounts(ctx context.Context, p auth.Principal) (map[int64
 // changes nothing.
 func (s *Service) Acknowledge(ctx context.Context, p auth.Principal, id int64) error {
 	now := s.now()
-	return s.db.Write(ctx, func(c store.Conn) error {
+	return s.write(ctx, func(c store.Conn) error {
 		l, err := s.load(ctx, c, p, id)
 		if err != nil {
 			return err
@@ -219,7 +220,7 @@ func (s *Service) Acknowledge(ctx context.Context, p auth.Principal, id int64) e
 		if err != nil || !fresh {
 			return err
 		}
-		_, err = store.InsertEvent(ctx, c, store.Event{Kind: EventTopicAcked, TopicID: id, CommunityID: l.topic.CommunityID,
+		_, err = s.event(ctx, c, store.Event{Kind: EventTopicAcked, TopicID: id, CommunityID: l.topic.CommunityID,
 			ActorID: p.User.ID}, now)
 		return err
 	})
@@ -228,7 +229,7 @@ func (s *Service) Acknowledge(ctx context.Context, p auth.Principal, id int64) e
 // SetBookmark adds or removes the person's bookmark on a topic.
 func (s *Service) SetBookmark(ctx context.Context, p auth.Principal, id int64, on bool) error {
 	now := s.now()
-	return s.db.Write(ctx, func(c store.Conn) error {
+	return s.write(ctx, func(c store.Conn) error {
 		if _, err := s.load(ctx, c, p, id); err != nil {
 			return err
 		}
@@ -332,4 +333,24 @@ func (s *Service) targets(ctx context.Context, c store.Conn, l loaded) (orgs, us
 		}
 	}
 	return orgs, users, nil
+}
+
+// CanSee reports whether the person may see a topic now, loading only the topic and its
+// audience: the cheap check made for every live event and every listener.
+func (s *Service) CanSee(ctx context.Context, p auth.Principal, id int64) (bool, error) {
+	c := s.db.Read()
+	t, err := store.GetTopic(ctx, c, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var aud model.Audience
+	if t.Scope == model.ScopeSelected {
+		if aud, err = store.GetAudience(ctx, c, id); err != nil {
+			return false, err
+		}
+	}
+	return policy.CanViewTopic(p.Actor, Facts(t, aud)), nil
 }

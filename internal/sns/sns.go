@@ -48,6 +48,37 @@ type Service struct {
 	db            *store.DB
 	now           func() time.Time
 	maxAttachment int64
+	signal        Signal
+}
+
+// Signal tells live listeners that events were written: Notify runs inside the writing
+// transaction (PostgreSQL delivers it at commit, to every node), Wake after the commit (for
+// listeners in this process).
+type Signal interface {
+	Notify(ctx context.Context, c store.Conn) error
+	Wake()
+}
+
+// SetSignal connects the live updates; without it events are still written and read by
+// polling.
+func (s *Service) SetSignal(sig Signal) { s.signal = sig }
+
+// write runs fn in a write transaction and, once it has committed, wakes live listeners.
+func (s *Service) write(ctx context.Context, fn func(store.Conn) error) error {
+	err := s.db.Write(ctx, fn) // the one direct use
+	if err == nil && s.signal != nil {
+		s.signal.Wake()
+	}
+	return err
+}
+
+// event appends to the event log in the caller's transaction and signals it.
+func (s *Service) event(ctx context.Context, c store.Conn, e store.Event, now time.Time) (int64, error) {
+	id, err := store.InsertEvent(ctx, c, e, now)
+	if err == nil && s.signal != nil {
+		err = s.signal.Notify(ctx, c)
+	}
+	return id, err
 }
 
 // New returns the service; maxAttachment is the largest file accepted, in bytes.
@@ -184,7 +215,7 @@ func (s *Service) CreateTopic(ctx context.Context, p auth.Principal, in TopicInp
 	}
 	t.AuthorID, t.AuthorOrgID = p.User.ID, p.User.OrgID
 	now := s.now()
-	err = s.db.Write(ctx, func(c store.Conn) error {
+	err = s.write(ctx, func(c store.Conn) error {
 		if err := checkAudience(ctx, c, t.CommunityID, in.Audience); err != nil {
 			return err
 		}
@@ -194,7 +225,7 @@ func (s *Service) CreateTopic(ctx context.Context, p auth.Principal, in TopicInp
 		if err := indexTopic(ctx, c, t.ID); err != nil {
 			return err
 		}
-		if _, err := store.InsertEvent(ctx, c, store.Event{Kind: EventTopicCreated, TopicID: t.ID, CommunityID: t.CommunityID,
+		if _, err := s.event(ctx, c, store.Event{Kind: EventTopicCreated, TopicID: t.ID, CommunityID: t.CommunityID,
 			ActorID: p.User.ID}, now); err != nil {
 			return err
 		}
@@ -254,7 +285,7 @@ func Facts(t model.Topic, aud model.Audience) policy.TopicFacts {
 func (s *Service) EditTopic(ctx context.Context, p auth.Principal, id int64, in TopicInput) (model.Topic, error) {
 	var next model.Topic
 	now := s.now()
-	err := s.db.Write(ctx, func(c store.Conn) error {
+	err := s.write(ctx, func(c store.Conn) error {
 		l, err := s.load(ctx, c, p, id)
 		if err != nil {
 			return err
@@ -272,7 +303,7 @@ func (s *Service) EditTopic(ctx context.Context, p auth.Principal, id int64, in 
 		if err := indexTopic(ctx, c, id); err != nil {
 			return err
 		}
-		if _, err := store.InsertEvent(ctx, c, store.Event{Kind: EventTopicEdited, TopicID: id, CommunityID: l.topic.CommunityID,
+		if _, err := s.event(ctx, c, store.Event{Kind: EventTopicEdited, TopicID: id, CommunityID: l.topic.CommunityID,
 			ActorID: p.User.ID}, now); err != nil {
 			return err
 		}
@@ -302,7 +333,7 @@ type Widening struct {
 func (s *Service) WidenScope(ctx context.Context, p auth.Principal, id int64, w Widening) error {
 	w.Add = model.Audience{Orgs: dedupe(w.Add.Orgs), Users: dedupe(w.Add.Users)}
 	now := s.now()
-	return s.db.Write(ctx, func(c store.Conn) error {
+	return s.write(ctx, func(c store.Conn) error {
 		l, err := s.load(ctx, c, p, id)
 		if err != nil {
 			return err
@@ -338,7 +369,7 @@ func (s *Service) WidenScope(ctx context.Context, p auth.Principal, id int64, w 
 			}
 		}
 		b, _ := json.Marshal(detail)
-		if _, err := store.InsertEvent(ctx, c, store.Event{Kind: EventTopicWidened, TopicID: id, CommunityID: l.topic.CommunityID,
+		if _, err := s.event(ctx, c, store.Event{Kind: EventTopicWidened, TopicID: id, CommunityID: l.topic.CommunityID,
 			ActorID: p.User.ID, Detail: string(b)}, now); err != nil {
 			return err
 		}
@@ -351,7 +382,7 @@ func (s *Service) WidenScope(ctx context.Context, p auth.Principal, id int64, w 
 // DeleteTopic soft-deletes a topic (its author or a moderator); audited.
 func (s *Service) DeleteTopic(ctx context.Context, p auth.Principal, id int64) error {
 	now := s.now()
-	return s.db.Write(ctx, func(c store.Conn) error {
+	return s.write(ctx, func(c store.Conn) error {
 		l, err := s.load(ctx, c, p, id)
 		if err != nil {
 			return err
@@ -362,7 +393,7 @@ func (s *Service) DeleteTopic(ctx context.Context, p auth.Principal, id int64) e
 		if err := store.MarkTopicDeleted(ctx, c, id, p.User.ID, now); err != nil {
 			return err
 		}
-		if _, err := store.InsertEvent(ctx, c, store.Event{Kind: EventTopicDeleted, TopicID: id, CommunityID: l.topic.CommunityID,
+		if _, err := s.event(ctx, c, store.Event{Kind: EventTopicDeleted, TopicID: id, CommunityID: l.topic.CommunityID,
 			ActorID: p.User.ID}, now); err != nil {
 			return err
 		}
@@ -375,7 +406,7 @@ func (s *Service) DeleteTopic(ctx context.Context, p auth.Principal, id int64) e
 // SetPinned pins or unpins a topic (moderators).
 func (s *Service) SetPinned(ctx context.Context, p auth.Principal, id int64, pinned bool) error {
 	now := s.now()
-	return s.db.Write(ctx, func(c store.Conn) error {
+	return s.write(ctx, func(c store.Conn) error {
 		l, err := s.load(ctx, c, p, id)
 		if err != nil {
 			return err

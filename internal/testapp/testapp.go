@@ -157,7 +157,12 @@ func (e *Env) Server() string {
 		e.T.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
-	e.T.Cleanup(srv.Close)
+	ctx, stop := context.WithCancel(context.Background())
+	go e.Live.Run(ctx)
+	e.T.Cleanup(func() {
+		stop()
+		srv.Close()
+	})
 	return srv.URL
 }
 
