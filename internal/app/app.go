@@ -14,6 +14,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/config"
 	"github.com/renkei-dev/renkei/internal/directory"
 	"github.com/renkei-dev/renkei/internal/live"
+	"github.com/renkei-dev/renkei/internal/search"
 	"github.com/renkei-dev/renkei/internal/secretbox"
 	"github.com/renkei-dev/renkei/internal/sns"
 	"github.com/renkei-dev/renkei/internal/store"
@@ -42,10 +43,23 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		db.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	if db.Backend() == store.Postgres {
+		// Japanese search needs a UTF-8 database whose parser keeps the tokens as written.
+		if err := search.CheckPostgres(ctx, db.Read()); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	a, err := New(db, cfg, log, nil)
 	if err != nil {
 		db.Close()
 		return nil, err
+	}
+	if n, err := a.SNS.ReindexStale(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("search index: %w", err)
+	} else if n > 0 {
+		log.Info("search index rebuilt", "topics", n)
 	}
 	return a, nil
 }

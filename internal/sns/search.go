@@ -85,3 +85,29 @@ func (s *Service) Search(ctx context.Context, p auth.Principal, q SearchQuery) (
 	}
 	return hits, next, nil
 }
+
+// ReindexStale rewrites the search rows written by another tokenizer version (or missing),
+// in batches; it returns how many topics it indexed. Run at start-up after the migrations.
+func (s *Service) ReindexStale(ctx context.Context) (int, error) {
+	n := 0
+	after := int64(0)
+	for {
+		ids, err := store.StaleSearchRows(ctx, s.db.Read(), search.Version, after, 200)
+		if err != nil || len(ids) == 0 {
+			return n, err
+		}
+		err = s.db.Write(ctx, func(c store.Conn) error {
+			for _, id := range ids {
+				if err := indexTopic(ctx, c, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		n += len(ids)
+		after = ids[len(ids)-1]
+	}
+}

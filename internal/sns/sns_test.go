@@ -446,3 +446,33 @@ func TestAttachmentsAreLimitedHashedAndAudited(t *testing.T) {
 		}
 	})
 }
+
+func TestReindexRewritesRowsOfAnotherTokenizerVersion(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := testapp.Ctx()
+		topic := w.post(t, w.pAnalyst, sns.TopicInput{Title: "標的型メール"})
+		if n, err := w.env.SNS.ReindexStale(ctx); err != nil || n != 0 {
+			t.Fatalf("fresh index: %d rebuilt, %v", n, err)
+		}
+		must(t, db.Write(ctx, func(c store.Conn) error {
+			return store.IndexTopic(ctx, c, topic.ID, 0, "", "")
+		}))
+		if hits, _, _ := w.env.SNS.Search(ctx, w.pSato, sns.SearchQuery{Text: "標的"}); len(hits) != 0 {
+			t.Fatalf("emptied row still found")
+		}
+		if n, err := w.env.SNS.ReindexStale(ctx); err != nil || n != 1 {
+			t.Fatalf("rebuilt %d, %v; want 1", n, err)
+		}
+		if hits, _, _ := w.env.SNS.Search(ctx, w.pSato, sns.SearchQuery{Text: "標的"}); len(hits) != 1 {
+			t.Errorf("after the rebuild: %d hits", len(hits))
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
