@@ -14,6 +14,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/config"
 	"github.com/renkei-dev/renkei/internal/directory"
 	"github.com/renkei-dev/renkei/internal/live"
+	"github.com/renkei-dev/renkei/internal/notify"
 	"github.com/renkei-dev/renkei/internal/search"
 	"github.com/renkei-dev/renkei/internal/secretbox"
 	"github.com/renkei-dev/renkei/internal/sns"
@@ -29,6 +30,7 @@ type App struct {
 	Communities *community.Service
 	SNS         *sns.Service
 	Live        *live.Hub // started by the server (Run), which ends its streams at shutdown
+	Notify      *notify.Notifier
 	Log         *slog.Logger
 	Now         func() time.Time
 }
@@ -83,7 +85,11 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 	ac.SessionIdle, ac.SessionMax = cfg.SessionIdle, cfg.SessionMax
 	snsService := sns.New(db, now, int64(cfg.AttachmentMaxMiB)<<20)
 	hub := live.New(db, live.Options{Log: log})
-	snsService.SetSignal(liveSignal{hub})
+	notifier, err := newNotifier(db, box, cfg, log, now)
+	if err != nil {
+		return nil, err
+	}
+	snsService.SetSignal(liveSignal{hub, notifier})
 	return &App{
 		Config:      cfg,
 		DB:          db,
@@ -92,6 +98,7 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 		Communities: community.New(db, now),
 		SNS:         snsService,
 		Live:        hub,
+		Notify:      notifier,
 		Log:         log,
 		Now:         now,
 	}, nil
@@ -111,11 +118,29 @@ func openBox(cfg config.Config) (*secretbox.Box, error) {
 	return secretbox.New(key)
 }
 
-// liveSignal connects the SNS service's events to the live hub.
-type liveSignal struct{ hub *live.Hub }
+// liveSignal connects the SNS service's events to the live hub and the notifier.
+type liveSignal struct {
+	hub      *live.Hub
+	notifier *notify.Notifier
+}
 
 func (l liveSignal) Notify(ctx context.Context, c store.Conn) error { return live.Notify(ctx, c) }
-func (l liveSignal) Wake()                                          { l.hub.Wake() }
+
+func (l liveSignal) Wake() {
+	l.hub.Wake()
+	l.notifier.Wake()
+}
+
+func newNotifier(db *store.DB, box *secretbox.Box, cfg config.Config, log *slog.Logger, now func() time.Time) (*notify.Notifier, error) {
+	mode, err := notify.ParseTLSMode(cfg.SMTPTLS)
+	if err != nil {
+		return nil, fmt.Errorf("--smtp-tls: %w", err)
+	}
+	nc := notify.Config{SMTPHost: cfg.SMTPHost, SMTPPort: cfg.SMTPPort, SMTPUsername: cfg.SMTPUsername, SMTPPassword: cfg.SMTPPassword,
+		From: cfg.SMTPFrom, TLSMode: mode, BaseURL: cfg.PublicURL(), DigestHour: cfg.DigestHour,
+		WebhookAllowHTTP: cfg.WebhookAllowHTTP, WebhookAllowPrivate: cfg.WebhookAllowPrivate}
+	return notify.New(db, box, nc, log, now)
+}
 
 // Close closes the database.
 func (a *App) Close() error { return a.DB.Close() }

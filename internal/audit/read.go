@@ -22,6 +22,7 @@ var Actions = []string{
 	"community.moderator_added", "community.moderator_removed",
 	"topic.created", "topic.edited", "topic.scope_widened", "topic.deleted", "topic.pinned", "topic.unpinned",
 	"topic.viewed_red", "comment.deleted", "attachment.downloaded",
+	"webhook.created", "webhook.paused", "webhook.resumed", "webhook.secret_rotated", "webhook.deleted",
 	"settings.changed", "audit.verified", "audit.exported",
 }
 

@@ -42,6 +42,17 @@ type Config struct {
 	HashQueue     int // sign-ins allowed to wait for a hash slot
 
 	AttachmentMaxMiB int // largest attachment accepted
+
+	// Notifications (email and webhooks).
+	SMTPHost            string
+	SMTPPort            int
+	SMTPUsername        string
+	SMTPPassword        string
+	SMTPFrom            string
+	SMTPTLS             string // none, starttls or tls
+	DigestHour          int    // JST
+	WebhookAllowHTTP    bool
+	WebhookAllowPrivate bool
 }
 
 // Defaults returns the settings used when nothing is given.
@@ -61,6 +72,10 @@ func Defaults() Config {
 		HashQueue:     256,
 
 		AttachmentMaxMiB: 25,
+
+		SMTPTLS:    "starttls",
+		SMTPFrom:   "Renkei <renkei@localhost>",
+		DigestHour: 8,
 	}
 }
 
@@ -101,6 +116,15 @@ func (c *Config) BindServe(fs *flag.FlagSet) {
 	fs.IntVar(&c.HashParallel, "hash-parallel", c.HashParallel, "password hashes running at once (memory = this × argon2-memory)")
 	fs.IntVar(&c.HashQueue, "hash-queue", c.HashQueue, "sign-ins that may wait for a hashing slot before the server answers 'busy'")
 	fs.IntVar(&c.AttachmentMaxMiB, "attachment-max", c.AttachmentMaxMiB, "largest attachment accepted, MiB")
+	fs.StringVar(&c.SMTPHost, "smtp-host", c.SMTPHost, "mail server for notifications (empty: no email; webhooks still work)")
+	fs.IntVar(&c.SMTPPort, "smtp-port", c.SMTPPort, "mail server port (default 587 for starttls, 465 for tls, 25 for none)")
+	fs.StringVar(&c.SMTPUsername, "smtp-username", c.SMTPUsername, "mail server user (AUTH PLAIN, only over TLS)")
+	fs.StringVar(&c.SMTPPassword, "smtp-password", c.SMTPPassword, "mail server password")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender of notification emails")
+	fs.StringVar(&c.SMTPTLS, "smtp-tls", c.SMTPTLS, "none, starttls or tls")
+	fs.IntVar(&c.DigestHour, "digest-hour", c.DigestHour, "hour of the day (Japan time) when daily digests are sent")
+	fs.BoolVar(&c.WebhookAllowHTTP, "webhook-allow-http", c.WebhookAllowHTTP, "accept http:// webhook URLs (closed networks only)")
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks reach private and loopback addresses")
 }
 
 // ApplyEnv sets every flag not given on the command line from its environment variable.

@@ -155,3 +155,7 @@ func OrgReceives(orgID int64, orgCommunities []int64, t TopicFacts) bool {
 	}
 	return slices.Contains(t.AudienceOrgs, orgID)
 }
+
+// CanManageWebhooks: an organization's webhooks (which receive what the organization
+// receives) are managed by its org admins and by center admins.
+func CanManageWebhooks(a Actor, orgID int64) bool { return CanManagePeopleOf(a, orgID) }

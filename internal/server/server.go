@@ -151,6 +151,13 @@ func Run(ctx context.Context, a *app.App, ready func(addr string)) error {
 	// The live hub stops with ctx, which ends the open event streams; Shutdown alone would
 	// wait for them.
 	go a.Live.Run(ctx)
+	notified := make(chan struct{})
+	go func() {
+		defer close(notified)
+		if err := a.Notify.Run(ctx); err != nil {
+			a.Log.Error("notifier stopped", "err", err)
+		}
+	}()
 	errc := make(chan error, 1)
 	go func() {
 		if srv.TLSConfig != nil {
@@ -166,7 +173,11 @@ func Run(ctx context.Context, a *app.App, ready func(addr string)) error {
 	}
 	shut, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err = srv.Shutdown(shut)
+	// Messages already handed to the mail server are recorded as sent before we exit, so
+	// that a restart does not send them again.
+	<-notified
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
