@@ -62,6 +62,28 @@ func (web *Web) Register(mux *http.ServeMux) {
 	h("GET /admin/settings", s(web.adminSettings))
 	h("POST /admin/settings", s(web.adminSettingsPost))
 
+	// The sharing SNS (sns*.go). The forms that may carry a file accept a body as large as
+	// the largest attachment (limitUpload instead of limitBody).
+	up := func(pattern string, fn http.HandlerFunc) { mux.Handle(pattern, web.limitUpload(s(fn))) }
+	h("GET /topics", s(web.timelinePage))
+	h("GET /search", s(web.searchPage))
+	h("GET /communities/{id}/topics/new", s(web.topicNew))
+	up("POST /communities/{id}/topics/new", web.topicCreate)
+	h("GET /topics/{id}", s(web.topicPage))
+	h("GET /topics/{id}/edit", s(web.topicEdit))
+	h("POST /topics/{id}/edit", s(web.topicEditPost))
+	h("GET /topics/{id}/versions", s(web.topicVersions))
+	h("GET /topics/{id}/progress", s(web.topicProgress))
+	h("POST /topics/{id}/ack", s(web.topicAck))
+	h("POST /topics/{id}/bookmark", s(web.topicBookmark))
+	h("POST /topics/{id}/pin", s(web.topicPin))
+	h("POST /topics/{id}/delete", s(web.topicDelete))
+	h("POST /topics/{id}/widen", s(web.topicWiden))
+	up("POST /topics/{id}/comments", web.commentPost)
+	up("POST /topics/{id}/attachments", web.attachmentPost)
+	h("POST /comments/{id}/delete", s(web.commentDelete))
+	h("GET /attachments/{id}", s(web.attachmentDownload))
+
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))
 }
 
