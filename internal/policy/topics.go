@@ -82,8 +82,9 @@ func TopicFilter(a Actor) store.Filter {
 	return f
 }
 
-// CanEditTopic: only the author edits a topic (its text, type, priority, tags and a
-// stricter TLP).
+// CanEditTopic: only the author edits a topic (its text, type, priority, tags and TLP
+// marking; a change of marking is audited). Who receives it is not changed by an edit:
+// that is CanWidenScope.
 func CanEditTopic(a Actor, t TopicFacts) bool {
 	return CanViewTopic(a, t) && t.AuthorID == a.UserID
 }

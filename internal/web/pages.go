@@ -7,6 +7,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/directory"
 	"github.com/renkei-dev/renkei/internal/httpx"
 	"github.com/renkei-dev/renkei/internal/model"
+	"github.com/renkei-dev/renkei/internal/sns"
 	"github.com/renkei-dev/renkei/internal/store"
 )
 
@@ -32,6 +33,7 @@ func nextCursor[T any](items []T, id func(T) int64) int64 {
 
 type homeData struct {
 	Communities  []model.Community
+	Unread       map[int64]int
 	TOTPRequired bool
 }
 
@@ -42,13 +44,19 @@ func (web *Web) home(w http.ResponseWriter, r *http.Request) {
 		web.fail(w, r, err)
 		return
 	}
+	unread, err := web.app.SNS.UnreadCounts(r.Context(), pr)
+	if err != nil {
+		web.fail(w, r, err)
+		return
+	}
 	p := web.newPage(w, r, "home.title", "home")
-	p.Data = homeData{Communities: comms}
+	p.Data = homeData{Communities: comms, Unread: unread}
 	web.render(w, r, http.StatusOK, "home", p)
 }
 
 type communityData struct {
 	Community  model.Community
+	Topics     []topicRow
 	Members    []store.MemberRow
 	Moderators []model.User
 	Next       int64
@@ -72,8 +80,13 @@ func (web *Web) communityPage(w http.ResponseWriter, r *http.Request) {
 		web.fail(w, r, err)
 		return
 	}
+	items, _, err := web.app.SNS.Timeline(r.Context(), pr, sns.TimelineQuery{CommunityID: id, Limit: 20})
+	if err != nil {
+		web.fail(w, r, err)
+		return
+	}
 	p := web.newPage(w, r, "community.title", "home")
-	p.Data = communityData{Community: c, Members: members, Moderators: mods,
+	p.Data = communityData{Community: c, Topics: web.topicRows(r.Context(), pr, items, []model.Community{c}), Members: members, Moderators: mods,
 		Next: nextCursor(members, func(m store.MemberRow) int64 { return m.ID })}
 	web.render(w, r, http.StatusOK, "community", p)
 }
