@@ -7,8 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,7 +43,20 @@ type op struct {
 	Resp    any // response body type, nil for 204
 	Status  int // success status; 200 when 0
 	Public  bool
-	Handle  func(r *http.Request, p auth.Principal) (any, error)
+	// Upload: the request body is a file (any media type), up to MaxBody bytes rather than
+	// the configured JSON body limit. Download: the result is a *File written as is.
+	Upload   bool
+	MaxBody  func() int64
+	Download bool
+	Handle   func(r *http.Request, p auth.Principal) (any, error)
+}
+
+// File is a download: written with Content-Disposition: attachment and nosniff.
+type File struct {
+	Name        string
+	ContentType string
+	SHA256      string
+	Data        []byte
 }
 
 type param struct {
@@ -63,7 +78,30 @@ func (x *API) Register(mux *http.ServeMux) {
 		mux.Handle(o.Method+" "+Prefix+o.Path, x.serve(o))
 	}
 	mux.HandleFunc("GET "+Prefix+"/openapi.json", x.openAPI)
+	// The catch-all below would answer 404 to a known path with another method too: it
+	// asks a mux of the operations alone which methods the path has, for a 405 with Allow.
+	probe := http.NewServeMux()
+	var methods []string
+	for _, pat := range x.Patterns() {
+		probe.Handle(pat, http.NotFoundHandler())
+		if m, _, _ := strings.Cut(pat, " "); !slices.Contains(methods, m) {
+			methods = append(methods, m)
+		}
+	}
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range methods {
+			q := r.Clone(r.Context())
+			q.Method = m
+			if _, pat := probe.Handler(q); pat != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeProblem(w, r, http.StatusMethodNotAllowed, fault.New(kindMethod, "error.method_not_allowed"))
+			return
+		}
 		writeProblem(w, r, http.StatusNotFound, fault.New(fault.NotFound, "error.not_found"))
 	})
 }
@@ -92,11 +130,19 @@ func (x *API) serve(o *op) http.Handler {
 			p.Client = httpx.Client(r)
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, x.app.Config.MaxBodyBytes)
+			limit := x.app.Config.MaxBodyBytes
+			if o.MaxBody != nil {
+				limit = o.MaxBody()
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		res, err := o.Handle(r, p)
 		if err != nil {
 			x.fail(w, r, err)
+			return
+		}
+		if f, ok := res.(*File); ok {
+			writeFile(w, f)
 			return
 		}
 		status := o.Status
@@ -149,6 +195,10 @@ func statusOf(k fault.Kind) int {
 		return http.StatusUnsupportedMediaType
 	case fault.Unavailable:
 		return http.StatusServiceUnavailable
+	case kindBadRequest:
+		return http.StatusBadRequest
+	case kindMethod:
+		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
 }
@@ -239,6 +289,20 @@ func toInt(v any) int {
 	return 1
 }
 
+func writeFile(w http.ResponseWriter, f *File) {
+	h := w.Header()
+	h.Set("Content-Type", f.ContentType)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("Content-Length", strconv.Itoa(len(f.Data)))
+	if f.SHA256 != "" {
+		h.Set("Digest", "sha-256="+f.SHA256)
+	}
+	w.WriteHeader(http.StatusOK)
+	w.Write(f.Data)
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -264,7 +328,13 @@ func decode(r *http.Request, dst any) error {
 		}
 		return &fault.Error{Kind: kindBadRequest, Key: "error.bad_json", Args: map[string]any{"detail": err.Error()}}
 	}
-	if dec.More() {
+	// More() is false before a stray ] or }, so read on: only the end of the body may follow.
+	var rest json.RawMessage
+	if err := dec.Decode(&rest); err != io.EOF {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fault.New(fault.TooLarge, "error.too_large")
+		}
 		return &fault.Error{Kind: kindBadRequest, Key: "error.bad_json", Args: map[string]any{"detail": "more than one JSON value"}}
 	}
 	return nil

@@ -31,7 +31,7 @@ func (x *API) Doc() map[string]any {
 		"operationId": "getOpenAPI", "tags": []string{"meta"}, "summary": "This document", "security": []any{},
 		"responses": map[string]any{"200": map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}},
 	}}
-	g.defs["Problem"] = g.schema(reflect.TypeFor[Problem]())
+	g.schema(reflect.TypeFor[Problem]()) // adds the Problem component (and returns a $ref to it)
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{
@@ -77,7 +77,10 @@ func (g *schemaGen) operation(o *op) map[string]any {
 		status = 200
 	}
 	responses := map[string]any{}
-	if o.Resp != nil {
+	if o.Download {
+		responses[itoa(status)] = map[string]any{"description": "The file, as an attachment", "content": map[string]any{
+			"*/*": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+	} else if o.Resp != nil {
 		responses[itoa(status)] = map[string]any{"description": "OK", "content": map[string]any{
 			"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(o.Resp))}}}
 	} else {
@@ -86,9 +89,11 @@ func (g *schemaGen) operation(o *op) map[string]any {
 	for _, k := range []fault.Kind{fault.Unauthorized, fault.Forbidden, fault.NotFound, fault.Invalid} {
 		responses[itoa(statusOf(k))] = problemResponse(k)
 	}
+	if o.Body != nil || o.Method != "GET" {
+		responses["409"] = problemResponse(fault.Conflict) // e.g. revoking a revoked token
+	}
 	if o.Body != nil {
 		responses["400"] = problemResponse(kindBadRequest)
-		responses["409"] = problemResponse(fault.Conflict)
 		responses["413"] = problemResponse(fault.TooLarge)
 		responses["415"] = problemResponse(fault.Unsupported)
 	}
@@ -99,6 +104,12 @@ func (g *schemaGen) operation(o *op) map[string]any {
 	if o.Body != nil {
 		out["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 			"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(o.Body))}}}
+	}
+	if o.Upload {
+		out["requestBody"] = map[string]any{"required": true, "description": "the file's bytes; its name in the name parameter",
+			"content": map[string]any{"*/*": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+		responses["400"] = problemResponse(kindBadRequest)
+		responses["413"] = problemResponse(fault.TooLarge)
 	}
 	if o.Public {
 		out["security"] = []any{}

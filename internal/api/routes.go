@@ -60,6 +60,8 @@ func (x *API) routes() {
 			{"since", "string", "RFC 3339 time"}, {"until", "string", "RFC 3339 time"}, {"before", "integer", "records with seq below this"},
 			{"limit", "integer", "page size, 1–500 (default 50)"}},
 		Resp: List[AuditRecord]{}, Handle: x.listAudit})
+
+	x.topicRoutes()
 }
 
 func (x *API) me(r *http.Request, p auth.Principal) (any, error) {
@@ -250,7 +252,8 @@ func (x *API) replaceCommunity(r *http.Request, p auth.Principal) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := x.app.Communities.Get(r.Context(), p, id); err != nil {
+	old, err := x.app.Communities.Get(r.Context(), p, id)
+	if err != nil {
 		return nil, err
 	}
 	var in CommunityInput
@@ -258,6 +261,9 @@ func (x *API) replaceCommunity(r *http.Request, p auth.Principal) (any, error) {
 		return nil, err
 	}
 	c, err := x.app.Communities.Update(r.Context(), p, id, communityInput(in))
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = old.CreatedAt // Update returns the new fields only
+	}
 	return communityOut(c), err
 }
 
