@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/renkei-dev/renkei/internal/httpx"
 	"net/http"
 
 	"github.com/renkei-dev/renkei/internal/i18n"
@@ -66,6 +67,10 @@ func (web *Web) Register(mux *http.ServeMux) {
 	// the largest attachment (limitUpload instead of limitBody).
 	up := func(pattern string, fn http.HandlerFunc) { mux.Handle(pattern, web.limitUpload(s(fn))) }
 	h("GET /topics", s(web.timelinePage))
+	// Live updates for the signed-in person, as Server-Sent Events (ids only; the page
+	// fetches what changed through the usual access checks).
+	live := web.app.Live.Handler(web.app.SNS, httpx.Principal)
+	h("GET /events", s(live.ServeHTTP))
 	h("GET /search", s(web.searchPage))
 	h("GET /communities/{id}/topics/new", s(web.topicNew))
 	up("POST /communities/{id}/topics/new", web.topicCreate)
