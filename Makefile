@@ -14,4 +14,4 @@ check:
 	.ci/run
 
 screenshots:
-	RENKEI_SCREENSHOTS=$(CURDIR)/docs/screenshots GOTESTFLAGS="-run TestBrowserDemoTour" scripts/test.sh
+	RENKEI_SCREENSHOTS=$(CURDIR)/docs/screenshots GOTESTFLAGS='-run TestBrowserDemoTour|TestBrowserSelectedTopicReachesOnlyItsRecipients' scripts/test.sh

@@ -6,5 +6,5 @@
 //	RENKEI_TEST_CHROME            the browser binary (default /usr/bin/chromium)
 //	RENKEI_TEST_REQUIRE_BROWSER=1 a missing browser fails the tests instead of skipping them
 //	RENKEI_TEST_POSTGRES          the PostgreSQL server for the second run (see internal/testdb)
-//	RENKEI_SCREENSHOTS            a directory to write home.png and admin-org.png into
+//	RENKEI_SCREENSHOTS            a directory for the pages the tests photograph (the README shows them)
 package e2e
