@@ -62,6 +62,7 @@ func (x *API) routes() {
 		Resp: List[AuditRecord]{}, Handle: x.listAudit})
 
 	x.topicRoutes()
+	x.notifyRoutes()
 }
 
 func (x *API) me(r *http.Request, p auth.Principal) (any, error) {

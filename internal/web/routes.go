@@ -39,6 +39,16 @@ func (web *Web) Register(mux *http.ServeMux) {
 	h("POST /profile/2fa/disable", s(web.totpDisable))
 	h("POST /profile/2fa/recovery", s(web.totpRecovery))
 
+	// Notifications (notify_pages.go): the person's email preferences and an
+	// organization's webhooks (its org admins and center admins; 404 for anyone else).
+	h("GET /settings/notifications", s(web.notifySettings))
+	h("POST /settings/notifications", s(web.notifySettingsPost))
+	h("GET /orgs/{id}/webhooks", s(web.webhooksPage))
+	h("POST /orgs/{id}/webhooks", s(web.webhookCreate))
+	for _, action := range []string{"pause", "resume", "rotate", "delete", "ping"} {
+		h("POST /orgs/{id}/webhooks/{wid}/"+action, s(web.webhookAction(action)))
+	}
+
 	h("GET /admin", s(web.adminIndex))
 	h("GET /admin/orgs", s(web.adminOrgs))
 	h("GET /admin/orgs/new", s(web.adminOrgNew))
