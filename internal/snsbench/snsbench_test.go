@@ -1,0 +1,321 @@
+package snsbench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/metrics"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/renkei-dev/renkei/internal/auth"
+	"github.com/renkei-dev/renkei/internal/model"
+	"github.com/renkei-dev/renkei/internal/sns"
+	"github.com/renkei-dev/renkei/internal/store"
+	"github.com/renkei-dev/renkei/internal/testapp"
+	"github.com/renkei-dev/renkei/internal/testdb"
+)
+
+func count(t testing.TB, db *store.DB, table string) int {
+	t.Helper()
+	var n int
+	if err := db.Read().QueryRow(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestGeneratorSmall builds a tiny world (scale 0.01) and checks what was written, and that
+// the services work on it.
+func TestGeneratorSmall(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w, err := Generate(ctx, db, 0.01)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := CountsFor(0.01)
+		if w.Target != want || want.Orgs != 5 || want.People != 50 || want.Topics != 100 || want.Comments != 300 || want.Reads != 2000 {
+			t.Fatalf("target %+v", w.Target)
+		}
+		got := Counts{Orgs: count(t, db, "orgs"), People: count(t, db, "users"), Communities: count(t, db, "communities"),
+			Topics: count(t, db, "topics"), Comments: count(t, db, "comments"), Reads: count(t, db, "topic_reads")}
+		if got != w.Written {
+			t.Errorf("in the database %+v, reported %+v", got, w.Written)
+		}
+		if got.Orgs != want.Orgs || got.People != want.People || got.Communities != want.Communities ||
+			got.Topics != want.Topics || got.Comments != want.Comments {
+			t.Errorf("counts %+v, want %+v", got, want)
+		}
+		// Reads fall short only where a topic's readers are fewer than its share.
+		if got.Reads > want.Reads || got.Reads < want.Reads/2 {
+			t.Errorf("reads %d, want about %d", got.Reads, want.Reads)
+		}
+		if n := count(t, db, "topic_search"); n != want.Topics {
+			t.Errorf("search rows %d", n)
+		}
+		if n := count(t, db, "community_members"); n != w.Memberships || n < want.Orgs || n > 5*want.Orgs {
+			t.Errorf("memberships %d (reported %d)", n, w.Memberships)
+		}
+		var sumComments, sumAcks int
+		if err := db.Read().QueryRow(ctx, "SELECT COALESCE(SUM(comment_count), 0), COALESCE(SUM(ack_count), 0) FROM topics").Scan(&sumComments, &sumAcks); err != nil {
+			t.Fatal(err)
+		}
+		var acks int
+		if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM topic_reads WHERE acked_at > 0").Scan(&acks); err != nil {
+			t.Fatal(err)
+		}
+		if sumComments != got.Comments || sumAcks != acks {
+			t.Errorf("topic counters: comments %d/%d acks %d/%d", sumComments, got.Comments, sumAcks, acks)
+		}
+
+		// The services see the world: a timeline, a search and a new topic.
+		env := testapp.New(t, db)
+		p, err := env.Auth.Principal(ctx, w.UsersOf(w.LargeOrgs[0])[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		items, _, err := env.SNS.Timeline(ctx, p, sns.TimelineQuery{Limit: 50})
+		if err != nil || len(items) == 0 {
+			t.Fatalf("timeline: %d items, %v", len(items), err)
+		}
+		hits, _, err := env.SNS.Search(ctx, p, sns.SearchQuery{Text: "攻撃", TimelineQuery: sns.TimelineQuery{Limit: 20}})
+		if err != nil || len(hits) == 0 {
+			t.Fatalf("search: %d hits, %v", len(hits), err)
+		}
+		topic, err := env.SNS.CreateTopic(ctx, p, importantTopic(w.Large, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if topic.ID != int64(want.Topics)+1 {
+			t.Errorf("new topic id %d", topic.ID)
+		}
+		if err := env.SNS.Acknowledge(ctx, p, items[0].Topic.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func importantTopic(community int64, i int) sns.TopicInput {
+	return sns.TopicInput{CommunityID: community, Title: fmt.Sprintf("【重要】競技会場へのDDoS攻撃の予告 (%d)", i),
+		Body: "本日正午からの攻撃予告が投稿されました。各組織で監視を強化してください。", InfoType: string(model.InfoTypes[1]),
+		Priority: string(model.PriorityImportant), TLP: string(model.TLPAmber), Scope: string(model.ScopeCommunity), Tags: []string{"DDoS", "予告"}}
+}
+
+// memSampler records the peak of the Go heap and of all memory the runtime has mapped,
+// sampled every few milliseconds, and the process's peak resident size (Linux).
+type memSampler struct {
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	heapPeak atomic.Uint64
+	totPeak  atomic.Uint64
+}
+
+func startSampler() *memSampler {
+	m := &memSampler{stop: make(chan struct{})}
+	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}}
+	read := func() {
+		metrics.Read(samples)
+		if v := samples[0].Value.Uint64(); v > m.heapPeak.Load() {
+			m.heapPeak.Store(v)
+		}
+		if v := samples[1].Value.Uint64(); v > m.totPeak.Load() {
+			m.totPeak.Store(v)
+		}
+	}
+	read()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-m.stop:
+				read()
+				return
+			case <-tick.C:
+				read()
+			}
+		}
+	}()
+	return m
+}
+
+func (m *memSampler) Stop() {
+	close(m.stop)
+	m.wg.Wait()
+}
+
+const mib = 1 << 20
+
+// rssPeakMiB is VmHWM from /proc/self/status: the process's peak resident memory,
+// which also counts SQLite's page cache (outside the Go heap); 0 when unknown.
+func rssPeakMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// latencies times each operation of a benchmark and reports p50/p99 (ms), operations per
+// second and the peak heap seen while it ran.
+type latencies struct {
+	d     []time.Duration
+	start time.Time
+	mem   *memSampler
+}
+
+func newLatencies(b *testing.B) *latencies {
+	l := &latencies{mem: startSampler()}
+	b.ResetTimer()
+	l.start = time.Now()
+	return l
+}
+
+func (l *latencies) time(b *testing.B, fn func() error) {
+	t0 := time.Now()
+	err := fn()
+	l.d = append(l.d, time.Since(t0))
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+func (l *latencies) report(b *testing.B, rateUnit string) {
+	elapsed := time.Since(l.start)
+	b.StopTimer()
+	l.mem.Stop()
+	slices.Sort(l.d)
+	q := func(p float64) float64 {
+		return float64(l.d[min(len(l.d)-1, int(p*float64(len(l.d))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(q(0.50), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+	if rateUnit != "" {
+		b.ReportMetric(float64(len(l.d))/elapsed.Seconds(), rateUnit)
+	}
+	b.ReportMetric(float64(l.mem.heapPeak.Load())/mib, "peak-heap-MiB")
+	b.ReportMetric(float64(l.mem.totPeak.Load())/mib, "peak-gomem-MiB")
+}
+
+func BenchmarkSQLite(b *testing.B) { benchWorld(b, testdb.SQLite(b)) }
+
+func BenchmarkPostgres(b *testing.B) {
+	db := testdb.Postgres(b)
+	if db == nil {
+		b.Skip("RENKEI_TEST_POSTGRES is not set")
+	}
+	benchWorld(b, db)
+}
+
+// benchWorld builds the world (RENKEI_BENCH_SCALE) once and runs each measurement on it.
+func benchWorld(b *testing.B, db *store.DB) {
+	ctx := context.Background()
+	scale, err := ScaleFromEnv()
+	if err != nil {
+		b.Fatal(err)
+	}
+	mem := startSampler()
+	w, err := Generate(ctx, db, scale)
+	mem.Stop()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s scale %g: built %+v, %d memberships (large community %d orgs), %d audience rows in %s; peak heap %.0f MiB, peak RSS so far %.0f MiB",
+		db.Backend(), scale, w.Written, w.Memberships, len(w.LargeOrgs), w.Audience, w.Elapsed.Round(time.Millisecond),
+		float64(mem.heapPeak.Load())/mib, rssPeakMiB())
+	env := testapp.New(b, db)
+
+	// People of organizations in the large community, the most connected first.
+	orgs := slices.Clone(w.LargeOrgs)
+	slices.SortStableFunc(orgs, func(x, y int64) int {
+		return len(w.OrgCommunities[y-w.FirstOrg]) - len(w.OrgCommunities[x-w.FirstOrg])
+	})
+	var people []auth.Principal
+	for _, o := range orgs[:min(len(orgs), 16)] {
+		p, err := env.Auth.Principal(ctx, w.UsersOf(o)[0])
+		if err != nil {
+			b.Fatal(err)
+		}
+		people = append(people, p)
+	}
+	b.Logf("timeline people are in %d communities (first)", len(people[0].Actor.Communities))
+
+	b.Run("Timeline", func(b *testing.B) {
+		l := newLatencies(b)
+		for i := 0; b.Loop(); i++ {
+			p := people[i%len(people)]
+			l.time(b, func() error {
+				items, _, err := env.SNS.Timeline(ctx, p, sns.TimelineQuery{Limit: 50})
+				if err == nil && len(items) != 50 {
+					err = fmt.Errorf("timeline: %d items", len(items))
+				}
+				return err
+			})
+		}
+		l.report(b, "pages/s")
+	})
+	b.Run("Search", func(b *testing.B) {
+		words := []string{"攻撃", "予告", "観測", "改ざん"}
+		l := newLatencies(b)
+		for i := 0; b.Loop(); i++ {
+			p, word := people[i%len(people)], words[i%len(words)]
+			l.time(b, func() error {
+				_, _, err := env.SNS.Search(ctx, p, sns.SearchQuery{Text: word, TimelineQuery: sns.TimelineQuery{Limit: 20}})
+				return err
+			})
+		}
+		l.report(b, "searches/s")
+	})
+	b.Run("CreateImportantTopic", func(b *testing.B) {
+		b.Logf("large community: %d member organizations, %d people", len(w.LargeOrgs), len(w.LargeOrgs)*(w.Target.People/w.Target.Orgs))
+		l := newLatencies(b)
+		for i := 0; b.Loop(); i++ {
+			p := people[i%len(people)]
+			l.time(b, func() error {
+				_, err := env.SNS.CreateTopic(ctx, p, importantTopic(w.Large, i))
+				return err
+			})
+		}
+		l.report(b, "topics/s")
+	})
+	b.Run("Acknowledge", func(b *testing.B) {
+		// Fresh acknowledgements of the large community's topics, newest first.
+		rows, err := db.Read().Query(ctx, "SELECT id FROM topics WHERE community_id = ? AND scope = 'community' ORDER BY id DESC LIMIT 2000", w.Large)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				b.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if len(ids) == 0 {
+			b.Fatal("no topics in the large community")
+		}
+		l := newLatencies(b)
+		for i := 0; b.Loop(); i++ {
+			p, id := people[(i/len(ids))%len(people)], ids[i%len(ids)]
+			l.time(b, func() error { return env.SNS.Acknowledge(ctx, p, id) })
+		}
+		l.report(b, "acks/s")
+	})
+	b.Logf("peak RSS of the process %.0f MiB", rssPeakMiB())
+}
