@@ -312,21 +312,6 @@ func CountUnread(ctx context.Context, c Conn, sources []Filter, userID int64) (m
 	return out, rows.Err()
 }
 
-// VisibleTopicIDs returns which of ids the filter lets through.
-func VisibleTopicIDs(ctx context.Context, c Conn, f Filter, ids []int64) (map[int64]bool, error) {
-	out := map[int64]bool{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	rows, err := c.Query(ctx, "SELECT t.id FROM topics t WHERE t.id IN ("+placeholders(len(ids))+") AND "+f.where(),
-		append(int64Args(ids), f.Args...)...)
-	got, err := collect(rows, err, scanID)
-	for _, id := range got {
-		out[id] = true
-	}
-	return out, err
-}
-
 // ---- Reads and bookmarks ----
 
 // RecordView notes that a person opened a topic: the first time, and how often.
