@@ -160,3 +160,15 @@ func OrgReceives(orgID int64, orgCommunities []int64, t TopicFacts) bool {
 // CanManageWebhooks: an organization's webhooks (which receive what the organization
 // receives) are managed by its org admins and by center admins.
 func CanManageWebhooks(a Actor, orgID int64) bool { return CanManagePeopleOf(a, orgID) }
+
+// CanAttach: files go on a topic by its author (commentAuthorID 0), or on a comment by the
+// comment's author, among those who can see the topic.
+func CanAttach(a Actor, t TopicFacts, commentAuthorID int64) bool {
+	if !CanViewTopic(a, t) {
+		return false
+	}
+	if commentAuthorID == 0 {
+		return t.AuthorID == a.UserID
+	}
+	return commentAuthorID == a.UserID
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/auth"
 	"github.com/renkei-dev/renkei/internal/fault"
 	"github.com/renkei-dev/renkei/internal/model"
+	"github.com/renkei-dev/renkei/internal/policy"
 	"github.com/renkei-dev/renkei/internal/store"
 )
 
@@ -74,23 +75,21 @@ func (s *Service) AddAttachment(ctx context.Context, p auth.Principal, topicID, 
 	return a, err
 }
 
-// checkAttachTarget: files go on a topic by its author, or on a comment by the comment's
-// author.
+// checkAttachTarget checks that the comment (if any) is a live one of the topic, and asks
+// the policy whether the person may attach there.
 func (s *Service) checkAttachTarget(ctx context.Context, c store.Conn, p auth.Principal, l loaded, commentID int64) error {
-	if commentID == 0 {
-		if l.topic.AuthorID != p.User.ID {
-			return forbidden()
+	commentAuthor := int64(0)
+	if commentID != 0 {
+		x, err := store.GetComment(ctx, c, commentID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (x.TopicID != l.topic.ID || x.Deleted())) {
+			return fault.Field("comment_id", "comment.parent_not_found")
 		}
-		return nil
+		if err != nil {
+			return err
+		}
+		commentAuthor = x.AuthorID
 	}
-	x, err := store.GetComment(ctx, c, commentID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (x.TopicID != l.topic.ID || x.Deleted())) {
-		return fault.Field("comment_id", "comment.parent_not_found")
-	}
-	if err != nil {
-		return err
-	}
-	if x.AuthorID != p.User.ID {
+	if !policy.CanAttach(p.Actor, l.facts, commentAuthor) {
 		return forbidden()
 	}
 	return nil
