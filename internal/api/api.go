@@ -4,7 +4,6 @@
 package api
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -355,26 +354,17 @@ type List[T any] struct {
 	NextCursor string `json:"next_cursor"`
 }
 
-func encodeCursor(id int64) string {
-	if id == 0 {
-		return ""
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.FormatInt(id, 10)))
-}
+func encodeCursor(id int64) string { return cursorOf("id", id) }
 
 // page reads cursor and limit query parameters.
 func page(r *http.Request) (store.Page, error) {
 	var p store.Page
 	q := r.URL.Query()
-	if c := q.Get("cursor"); c != "" {
-		b, err := base64.RawURLEncoding.DecodeString(c)
-		s, ok := strings.CutPrefix(string(b), "id:")
-		id, perr := strconv.ParseInt(s, 10, 64)
-		if err != nil || !ok || perr != nil || id < 0 {
-			return p, fault.Field("cursor", "error.bad_cursor")
-		}
-		p.After = id
+	after, err := cursorValue(r, "id")
+	if err != nil {
+		return p, err
 	}
+	p.After = after
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > store.MaxPage {
