@@ -2,6 +2,7 @@ package policy
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/store"
@@ -172,3 +173,57 @@ func CanAttach(a Actor, t TopicFacts, commentAuthorID int64) bool {
 	}
 	return commentAuthorID == a.UserID
 }
+
+// ---- Search access keys ----
+//
+// The search index stores, with each topic, keys naming who may see it, and a search asks
+// only for topics under the searcher's keys. The database then intersects the text match
+// with the access set inside the index, so a search costs the same whether the person may
+// see one topic in a hundred or all of them. The keys are CanViewTopic in another form
+// (the policy test checks they agree); the search still applies TopicFilter to what the
+// index returns, so a stale key could hide a topic but never show one.
+
+// TopicSearchKeys returns the keys a topic is indexed under: its community's (scope
+// community, not TLP:RED), each named person's and, unless TLP:RED, each named
+// organization's, and always its author's. A deleted topic has none.
+func TopicSearchKeys(t TopicFacts) []string {
+	if t.Deleted {
+		return nil
+	}
+	keys := []string{userKey(t.AuthorID)}
+	if t.Scope == model.ScopeCommunity {
+		if t.TLP != model.TLPRed {
+			keys = append(keys, communityKey(t.CommunityID))
+		}
+		return keys
+	}
+	for _, u := range t.AudienceUsers {
+		if u != t.AuthorID {
+			keys = append(keys, userKey(u))
+		}
+	}
+	if t.TLP != model.TLPRed {
+		for _, o := range t.AudienceOrgs {
+			keys = append(keys, orgKey(o))
+		}
+	}
+	return keys
+}
+
+// ActorSearchKeys returns the keys a person's search asks for: their own, their
+// organization's and each of their communities'.
+func ActorSearchKeys(a Actor) []string {
+	if a.UserID == 0 {
+		return nil
+	}
+	keys := []string{userKey(a.UserID), orgKey(a.OrgID)}
+	for _, c := range a.Communities {
+		keys = append(keys, communityKey(c))
+	}
+	return keys
+}
+
+// Keys are a letter and a number, which both databases' plain tokenizers keep whole.
+func userKey(id int64) string      { return "u" + strconv.FormatInt(id, 10) }
+func orgKey(id int64) string       { return "o" + strconv.FormatInt(id, 10) }
+func communityKey(id int64) string { return "c" + strconv.FormatInt(id, 10) }

@@ -13,9 +13,9 @@ import (
 	"github.com/renkei-dev/renkei/internal/testdb"
 )
 
-// The queries the application runs, best match first.
+// The queries the application runs (without its access conditions), best match first.
 const (
-	sqliteSearch   = `SELECT rowid FROM topic_fts WHERE topic_fts MATCH ? ORDER BY bm25(topic_fts, 10.0, 1.0)`
+	sqliteSearch   = `SELECT rowid FROM topic_fts WHERE topic_fts MATCH '{title_tokens body_tokens} : (' || ? || ')' ORDER BY bm25(topic_fts, 10.0, 1.0, 0.0)`
 	postgresSearch = `SELECT topic_id FROM topic_search WHERE doc @@ to_tsquery('simple', ?) ORDER BY ts_rank(doc, to_tsquery('simple', ?)) DESC`
 )
 

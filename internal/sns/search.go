@@ -5,6 +5,7 @@ import (
 
 	"github.com/renkei-dev/renkei/internal/auth"
 	"github.com/renkei-dev/renkei/internal/markdown"
+	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/policy"
 	"github.com/renkei-dev/renkei/internal/search"
 	"github.com/renkei-dev/renkei/internal/store"
@@ -13,13 +14,26 @@ import (
 // MaxSearchResults bounds how deep a search can be paged.
 const MaxSearchResults = 1000
 
-// indexTopic rewrites a topic's search row from its title, body, comments and file names.
+// indexTopic rewrites a topic's search row from its title, body, comments and file names,
+// with the access keys of who may see it now. Everything that changes the text or the
+// audience calls it in the same transaction.
 func indexTopic(ctx context.Context, c store.Conn, topicID int64) error {
 	title, rest, err := store.TopicTextForIndex(ctx, c, topicID)
 	if err != nil {
 		return err
 	}
-	return store.IndexTopic(ctx, c, topicID, search.Version, search.Tokens(title), search.Tokens(markdown.Plain(rest)))
+	t, err := store.GetTopic(ctx, c, topicID)
+	if err != nil {
+		return err
+	}
+	var aud model.Audience
+	if t.Scope == model.ScopeSelected {
+		if aud, err = store.GetAudience(ctx, c, topicID); err != nil {
+			return err
+		}
+	}
+	keys := policy.TopicSearchKeys(Facts(t, aud))
+	return store.IndexTopic(ctx, c, topicID, search.Version, search.Tokens(title), search.Tokens(markdown.Plain(rest)), keys)
 }
 
 // Hit is a search result: the topic, and its title and a piece of its body with the
@@ -56,7 +70,7 @@ func (s *Service) Search(ctx context.Context, p auth.Principal, q SearchQuery) (
 	}
 	c := s.db.Read()
 	ids, err := store.SearchTopicIDs(ctx, c, store.SearchQuery{FTS5: parsed.FTS5(), TSQuery: parsed.TSQuery(),
-		Access: policy.TopicFilter(p.Actor), Offset: q.Offset, Limit: n + 1,
+		Keys: policy.ActorSearchKeys(p.Actor), Access: policy.TopicFilter(p.Actor), Offset: q.Offset, Limit: n + 1,
 		Topics: store.TopicQuery{CommunityID: q.CommunityID, InfoType: q.InfoType, Priority: q.Priority, TLP: q.TLP, Tag: q.Tag,
 			From: q.From, To: q.To, UserID: p.User.ID, Unread: q.Unread, Bookmarked: q.Bookmarked}})
 	if err != nil {

@@ -368,6 +368,9 @@ func (s *Service) WidenScope(ctx context.Context, p auth.Principal, id int64, w 
 				return err
 			}
 		}
+		if err := indexTopic(ctx, c, id); err != nil { // the new recipients' keys
+			return err
+		}
 		b, _ := json.Marshal(detail)
 		if _, err := s.event(ctx, c, store.Event{Kind: EventTopicWidened, TopicID: id, CommunityID: l.topic.CommunityID,
 			ActorID: p.User.ID, Detail: string(b)}, now); err != nil {
@@ -391,6 +394,9 @@ func (s *Service) DeleteTopic(ctx context.Context, p auth.Principal, id int64) e
 			return forbidden()
 		}
 		if err := store.MarkTopicDeleted(ctx, c, id, p.User.ID, now); err != nil {
+			return err
+		}
+		if err := indexTopic(ctx, c, id); err != nil { // a deleted topic has no keys
 			return err
 		}
 		if _, err := s.event(ctx, c, store.Event{Kind: EventTopicDeleted, TopicID: id, CommunityID: l.topic.CommunityID,

@@ -456,7 +456,7 @@ func TestReindexRewritesRowsOfAnotherTokenizerVersion(t *testing.T) {
 			t.Fatalf("fresh index: %d rebuilt, %v", n, err)
 		}
 		must(t, db.Write(ctx, func(c store.Conn) error {
-			return store.IndexTopic(ctx, c, topic.ID, 0, "", "")
+			return store.IndexTopic(ctx, c, topic.ID, 0, "", "", nil)
 		}))
 		if hits, _, _ := w.env.SNS.Search(ctx, w.pSato, sns.SearchQuery{Text: "標的"}); len(hits) != 0 {
 			t.Fatalf("emptied row still found")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/renkei-dev/renkei/internal/model"
+	"github.com/renkei-dev/renkei/internal/policy"
 	"github.com/renkei-dev/renkei/internal/search"
 	"github.com/renkei-dev/renkei/internal/store"
 )
@@ -308,10 +309,10 @@ func Generate(ctx context.Context, db *store.DB, scale float64) (*World, error) 
 	audUser := newBatch("INSERT INTO topic_audience (topic_id, user_id, added_at) VALUES ", "(?, ?, ?)", "")
 	var searchRows *rowBatch
 	if db.Backend() == store.Postgres {
-		searchRows = newBatch("INSERT INTO topic_search (topic_id, tokenizer, title_tokens, body_tokens, doc) VALUES ",
-			"(?, ?, ?, ?, setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B'))", "")
+		searchRows = newBatch("INSERT INTO topic_search (topic_id, tokenizer, title_tokens, body_tokens, access_keys, doc) VALUES ",
+			"(?, ?, ?, ?, ?::text[], "+store.PostgresSearchDoc+")", "")
 	} else {
-		searchRows = newBatch("INSERT INTO topic_search (topic_id, tokenizer, title_tokens, body_tokens) VALUES ", "(?, ?, ?, ?)", "")
+		searchRows = newBatch("INSERT INTO topic_search (topic_id, tokenizer, title_tokens, body_tokens, access_keys) VALUES ", "(?, ?, ?, ?, ?)", "")
 	}
 	comments := newBatch("INSERT INTO comments (id, topic_id, author_id, author_org_id, body, created_at) VALUES ", "(?, ?, ?, ?, ?, ?)", "")
 	reads := newBatch("INSERT INTO topic_reads (topic_id, user_id, org_id, first_view_at, view_count, acked_at) VALUES ",
@@ -356,7 +357,7 @@ func Generate(ctx context.Context, db *store.DB, scale float64) (*World, error) 
 		scope, tlp := model.ScopeCommunity, pick(r, []model.TLP{model.TLPClear, model.TLPGreen, model.TLPGreen, model.TLPAmber, model.TLPAmberStrict})
 		// Who may read it: the community's organizations, or the audience named.
 		readers := commOrgs[cid-baseComm-1]
-		var namedUsers []int64
+		var namedUsers, audOrgs []int64
 		showAud := false
 		if r.IntN(10) == 0 {
 			scope, showAud = model.ScopeSelected, r.IntN(2) == 0
@@ -371,15 +372,14 @@ func Generate(ctx context.Context, db *store.DB, scale float64) (*World, error) 
 				}
 				readers = nil
 			} else {
-				var named []int64
 				for k := 0; k < 1+r.IntN(5); k++ {
 					o := pick(r, readers)
-					if !containsID(named, o) {
-						named = append(named, o)
+					if !containsID(audOrgs, o) {
+						audOrgs = append(audOrgs, o)
 						audOrg.add(id, o, created)
 					}
 				}
-				readers = named
+				readers = audOrgs
 			}
 		}
 		t1, t2 := pick(r, tagWords), pick(r, tagWords)
@@ -434,10 +434,12 @@ func Generate(ctx context.Context, db *store.DB, scale float64) (*World, error) 
 		topics.add(id, cid, author, authorOrg, title, body, string(info), string(priority), string(tlp), string(scope),
 			showAud, nc, acks, created, last)
 		titleTok, bodyTok := search.Tokens(title), search.Tokens(strings.Join(texts, "\n")+"\n")
+		keys := policy.TopicSearchKeys(policy.TopicFacts{ID: id, CommunityID: cid, AuthorID: author, TLP: tlp, Scope: scope,
+			AudienceOrgs: audOrgs, AudienceUsers: namedUsers})
 		if db.Backend() == store.Postgres {
-			searchRows.add(id, search.Version, titleTok, bodyTok, titleTok, bodyTok)
+			searchRows.add(id, search.Version, titleTok, bodyTok, store.PostgresKeys(keys), titleTok, bodyTok)
 		} else {
-			searchRows.add(id, search.Version, titleTok, bodyTok)
+			searchRows.add(id, search.Version, titleTok, bodyTok, strings.Join(keys, " "))
 		}
 		if topics.rows >= 500 {
 			if err := flushAll(); err != nil {

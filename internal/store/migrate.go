@@ -5,6 +5,8 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,11 +60,16 @@ func Migrations(b Backend) ([]Migration, error) {
 // Migrate applies every migration not yet recorded in schema_migrations, all in one
 // transaction (a failed one leaves the schema as it was), and returns the versions it applied. On PostgreSQL an advisory lock keeps
 // two nodes starting together from migrating at once.
-func (db *DB) Migrate(ctx context.Context) ([]int, error) {
+func (db *DB) Migrate(ctx context.Context) ([]int, error) { return db.MigrateTo(ctx, math.MaxInt) }
+
+// MigrateTo is Migrate stopping after the given version: tests of an upgrade build the
+// schema as it was, write old rows, then migrate the rest.
+func (db *DB) MigrateTo(ctx context.Context, last int) ([]int, error) {
 	ms, err := Migrations(db.backend)
 	if err != nil {
 		return nil, err
 	}
+	ms = slices.DeleteFunc(ms, func(m Migration) bool { return m.Version > last })
 	var applied []int
 	err = db.Write(ctx, func(c Conn) error {
 		if db.backend == Postgres {

@@ -2,28 +2,39 @@ package store
 
 import (
 	"context"
+	"strings"
 
 	"github.com/renkei-dev/renkei/internal/model"
 )
 
 // IndexTopic writes a topic's search tokens (made by the search package's tokenizer of the
-// given version). On SQLite triggers keep the FTS5 table in step; on PostgreSQL the
-// weighted tsvector is computed here, title above the rest.
-func IndexTopic(ctx context.Context, c Conn, topicID int64, tokenizer int, titleTokens, bodyTokens string) error {
+// given version) and its access keys (made by the policy package). On SQLite triggers keep
+// the FTS5 table in step; on PostgreSQL the weighted tsvector is computed here, title above
+// the rest.
+func IndexTopic(ctx context.Context, c Conn, topicID int64, tokenizer int, titleTokens, bodyTokens string, keys []string) error {
 	var err error
 	if c.Backend() == Postgres {
-		_, err = c.Exec(ctx, `INSERT INTO topic_search (topic_id, tokenizer, title_tokens, body_tokens, doc)
-			VALUES (?, ?, ?, ?, setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B'))
+		_, err = c.Exec(ctx, `INSERT INTO topic_search (topic_id, tokenizer, title_tokens, body_tokens, access_keys, doc)
+			VALUES (?, ?, ?, ?, ?::text[], `+PostgresSearchDoc+`)
 			ON CONFLICT (topic_id) DO UPDATE SET tokenizer = excluded.tokenizer, title_tokens = excluded.title_tokens,
-			body_tokens = excluded.body_tokens, doc = excluded.doc`,
-			topicID, tokenizer, titleTokens, bodyTokens, titleTokens, bodyTokens)
+			body_tokens = excluded.body_tokens, access_keys = excluded.access_keys, doc = excluded.doc`,
+			topicID, tokenizer, titleTokens, bodyTokens, PostgresKeys(keys), titleTokens, bodyTokens)
 	} else {
-		_, err = c.Exec(ctx, `INSERT INTO topic_search (topic_id, tokenizer, title_tokens, body_tokens) VALUES (?, ?, ?, ?)
+		_, err = c.Exec(ctx, `INSERT INTO topic_search (topic_id, tokenizer, title_tokens, body_tokens, access_keys) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (topic_id) DO UPDATE SET tokenizer = excluded.tokenizer, title_tokens = excluded.title_tokens,
-			body_tokens = excluded.body_tokens`, topicID, tokenizer, titleTokens, bodyTokens)
+			body_tokens = excluded.body_tokens, access_keys = excluded.access_keys`,
+			topicID, tokenizer, titleTokens, bodyTokens, strings.Join(keys, " "))
 	}
 	return classify(err)
 }
+
+// PostgresSearchDoc is the tsvector of a search row from its title tokens and its other
+// tokens (two parameters, in that order).
+const PostgresSearchDoc = `setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')`
+
+// PostgresKeys writes access keys as a PostgreSQL array literal (for ?::text[]); keys are
+// a letter and digits, which need no quoting.
+func PostgresKeys(keys []string) string { return "{" + strings.Join(keys, ",") + "}" }
 
 // StaleSearchRows returns topics whose index rows were written by another tokenizer
 // version (or are missing), after the given id, to rebuild them in batches.
@@ -34,33 +45,51 @@ func StaleSearchRows(ctx context.Context, c Conn, tokenizer int, after int64, li
 }
 
 // SearchQuery is one search: the match expression for each backend (from the search
-// package), the access filter (from the policy package) and the list's other conditions.
+// package), the searcher's access keys and access filter (from the policy package) and
+// the list's other conditions.
 type SearchQuery struct {
 	FTS5    string
 	TSQuery string
+	Keys    []string
 	Access  Filter
 	Topics  TopicQuery // its Before and Limit are ignored
 	Offset  int
 	Limit   int
 }
 
-// SearchTopicIDs returns the ids of matching topics the access filter allows, best first.
+// SearchCandidates is how many matches a search ranks: the newest ones the searcher may
+// see. Ranking every match would cost as much as the matches are many (hundreds of
+// thousands for a common word in a national index); the newest are what people look for,
+// and a date range reaches further back.
+const SearchCandidates = 1000
+
+// SearchTopicIDs returns the ids of matching topics the access filter allows, best first:
+// the SearchCandidates newest matches under the searcher's keys, ranked by relevance with
+// a title match above a body match.
 func SearchTopicIDs(ctx context.Context, c Conn, q SearchQuery) ([]int64, error) {
+	if len(q.Keys) == 0 {
+		return nil, nil
+	}
 	q.Topics.Before, q.Topics.Limit = 0, 0
 	cond, cargs := q.Topics.conditions()
 	limit := Page{Limit: q.Limit}.limit()
 	var sqlText string
 	var args []any
 	if c.Backend() == Postgres {
-		sqlText = `SELECT t.id FROM topic_search s JOIN topics t ON t.id = s.topic_id
-			WHERE s.doc @@ to_tsquery('simple', ?) AND ` + q.Access.where() + ` AND ` + cond + `
-			ORDER BY ts_rank(s.doc, to_tsquery('simple', ?)) DESC, t.id DESC LIMIT ? OFFSET ?`
-		args = append(append(append([]any{q.TSQuery}, q.Access.Args...), cargs...), q.TSQuery, limit, q.Offset)
+		sqlText = `SELECT id FROM (SELECT t.id, s.doc FROM topic_search s JOIN topics t ON t.id = s.topic_id
+			WHERE s.doc @@ to_tsquery('simple', ?) AND s.access_keys && ?::text[] AND ` + q.Access.where() + ` AND ` + cond + `
+			ORDER BY t.id DESC LIMIT ?) m
+			ORDER BY ts_rank(m.doc, to_tsquery('simple', ?)) DESC, m.id DESC LIMIT ? OFFSET ?`
+		args = append(append(append([]any{q.TSQuery, PostgresKeys(q.Keys)}, q.Access.Args...), cargs...),
+			SearchCandidates, q.TSQuery, limit, q.Offset)
 	} else {
-		sqlText = `SELECT t.id FROM topic_fts JOIN topics t ON t.id = topic_fts.rowid
+		// The text is looked for in the title and the rest only; the keys in their column.
+		sqlText = `SELECT id FROM (SELECT t.id, bm25(topic_fts, 10.0, 1.0, 0.0) AS score FROM topic_fts JOIN topics t ON t.id = topic_fts.rowid
 			WHERE topic_fts MATCH ? AND ` + q.Access.where() + ` AND ` + cond + `
-			ORDER BY bm25(topic_fts, 10.0, 1.0), t.id DESC LIMIT ? OFFSET ?`
-		args = append(append(append([]any{q.FTS5}, q.Access.Args...), cargs...), limit, q.Offset)
+			ORDER BY topic_fts.rowid DESC LIMIT ?) m
+			ORDER BY m.score, m.id DESC LIMIT ? OFFSET ?`
+		match := "{title_tokens body_tokens} : (" + q.FTS5 + ") AND access_keys : (" + strings.Join(q.Keys, " OR ") + ")"
+		args = append(append(append([]any{match}, q.Access.Args...), cargs...), SearchCandidates, limit, q.Offset)
 	}
 	rows, err := c.Query(ctx, sqlText, args...)
 	return collect(rows, err, scanID)

@@ -50,6 +50,35 @@ func Open(t testing.TB, b store.Backend) *store.DB {
 	return SQLite(t)
 }
 
+// At returns a fresh database of the given backend migrated only up to a version, for
+// tests of an upgrade; nil when PostgreSQL tests are off.
+func At(t testing.TB, b store.Backend, version int) *store.DB {
+	t.Helper()
+	var db *store.DB
+	if b == store.Postgres {
+		base := PostgresURL(t)
+		if base == "" {
+			return nil
+		}
+		dsn, drop := NewSchema(t, base)
+		var err error
+		if db, err = store.Open(context.Background(), store.Options{URL: dsn, MaxReaders: 8}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close(); drop() })
+	} else {
+		var err error
+		if db, err = store.Open(context.Background(), store.Options{DataDir: t.TempDir()}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+	}
+	if _, err := db.MigrateTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // SQLite returns a migrated database in a temporary directory.
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()
