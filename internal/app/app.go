@@ -63,6 +63,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	} else if n > 0 {
 		log.Info("search index rebuilt", "topics", n)
 	}
+	if err := db.Optimize(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("planner statistics: %w", err)
+	}
 	return a, nil
 }
 

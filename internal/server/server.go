@@ -183,10 +183,12 @@ func Run(ctx context.Context, a *app.App, ready func(addr string)) error {
 	return nil
 }
 
-// sweep removes expired sessions and stale throttle entries every few minutes.
+// sweep removes expired sessions and stale throttle entries every few minutes, and
+// refreshes the database's planner statistics every few hours.
 func sweep(ctx context.Context, a *app.App) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
+	optimized := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -194,6 +196,12 @@ func sweep(ctx context.Context, a *app.App) {
 		case <-t.C:
 			if err := a.Auth.Sweep(ctx); err != nil && ctx.Err() == nil {
 				a.Log.Warn("session sweep failed", "err", err)
+			}
+			if time.Since(optimized) > 3*time.Hour {
+				optimized = time.Now()
+				if err := a.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
+					a.Log.Warn("planner statistics not refreshed", "err", err)
+				}
 			}
 		}
 	}

@@ -36,6 +36,9 @@ type DB struct {
 	read    *sql.DB
 	path    string // SQLite file, for backups
 	dsn     string // PostgreSQL URL, for LISTEN connections
+	// Prepared statements of the SQLite readers (nil on PostgreSQL). The writer has none:
+	// preparing on its one connection would wait for the transaction that holds it.
+	readStmts *stmtCache
 }
 
 // Options tune how the database is opened.
@@ -96,7 +99,7 @@ func openSQLite(ctx context.Context, path string, readers int) (*DB, error) {
 	}
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	db := &DB{backend: SQLite, write: w, read: r, path: path}
+	db := &DB{backend: SQLite, write: w, read: r, path: path, readStmts: newStmtCache(r)}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -143,6 +146,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	if db.readStmts != nil {
+		db.readStmts.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		if e := db.read.Close(); err == nil {
@@ -165,7 +171,12 @@ type querier interface {
 }
 
 // Read returns a connection for queries that do not write.
-func (db *DB) Read() Conn { return Conn{q: db.read, backend: db.backend} }
+func (db *DB) Read() Conn {
+	if db.readStmts != nil {
+		return Conn{q: cachedQuerier{cache: db.readStmts, plain: db.read}, backend: db.backend}
+	}
+	return Conn{q: db.read, backend: db.backend}
+}
 
 // Backend says which engine the connection talks to.
 func (c Conn) Backend() Backend { return c.backend }
@@ -272,6 +283,23 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %v", ErrDuplicate, err)
 	}
 	return err
+}
+
+// Optimize refreshes the query planner's statistics of the tables whose size changed
+// much since the last time (SQLite's PRAGMA optimize, over every table, reading a bounded
+// sample so that it stays quick on a large file). Run at start-up and every few hours;
+// PostgreSQL's autovacuum does this itself.
+func (db *DB) Optimize(ctx context.Context) error {
+	if db.backend != SQLite {
+		return nil
+	}
+	return db.Write(ctx, func(c Conn) error {
+		if _, err := c.Exec(ctx, "PRAGMA analysis_limit = 1000"); err != nil {
+			return err
+		}
+		_, err := c.Exec(ctx, "PRAGMA optimize = 0x10002")
+		return err
+	})
 }
 
 // Stats returns the writer's and the readers' pool statistics.

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -96,6 +97,47 @@ func TestWriteRollsBackOnError(t *testing.T) {
 		n, err := store.CountOrgs(ctx, db.Read())
 		if err != nil || n != 0 {
 			t.Fatalf("after rollback %d orgs, %v", n, err)
+		}
+	})
+}
+
+// Reads go through prepared statements kept by query text; a bad text still reports its
+// error, and past the bound new texts run unprepared with the same results.
+func TestReadStatementCache(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		for i := range 300 {
+			var n int
+			q := fmt.Sprintf("SELECT %d + ?", i)
+			for range 2 {
+				if err := db.Read().QueryRow(ctx, q, 1).Scan(&n); err != nil || n != i+1 {
+					t.Fatalf("%s: %d, %v", q, n, err)
+				}
+			}
+		}
+		if err := db.Read().QueryRow(ctx, "SELECT FROM WHERE").Scan(new(int)); err == nil {
+			t.Error("a bad statement ran")
+		}
+		if _, err := db.Read().Query(ctx, "SELECT nothing FROM nowhere"); err == nil {
+			t.Error("a query of a missing table ran")
+		}
+	})
+}
+
+// Optimize leaves the planner statistics of a SQLite database (and does nothing on
+// PostgreSQL, whose autovacuum keeps its own).
+func TestOptimizeWritesStatistics(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.Optimize(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if db.Backend() != store.SQLite {
+			return
+		}
+		var n int
+		if err := db.Read().QueryRow(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'").Scan(&n); err != nil || n != 1 {
+			t.Errorf("sqlite_stat1: %d, %v", n, err)
 		}
 	})
 }
