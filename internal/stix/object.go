@@ -3,7 +3,6 @@ package stix
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"time"
 )
 
@@ -153,49 +152,99 @@ func parse(raw []byte) (*Object, problems) {
 }
 
 // topLevel splits a JSON object into its properties and names the first duplicate key.
+// The syntax is checked first, so the split below only has to find where values end.
 func topLevel(raw []byte) (map[string]json.RawMessage, string, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, "", err
+	if !json.Valid(raw) {
+		var v any
+		return nil, "", json.Unmarshal(raw, &v) // the same verdict, with encoding/json's reason
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	i := skipSpace(raw, 0)
+	if raw[i] != '{' {
 		return nil, "", errNotObject
 	}
 	props := make(map[string]json.RawMessage, 16)
 	dup := ""
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, "", err
+	i = skipSpace(raw, i+1)
+	for raw[i] != '}' {
+		end := valueEnd(raw, i)
+		key, ok := unquote(raw[i:end])
+		if !ok {
+			return nil, "", errNotObject
 		}
-		key := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, "", err
-		}
+		i = skipSpace(raw, end)
+		i = skipSpace(raw, i+1) // the colon
+		end = valueEnd(raw, i)
 		if _, seen := props[key]; seen && dup == "" {
 			dup = key
 		}
-		props[key] = v
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, "", err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, "", errTrailing
+		props[key] = raw[i:end:end]
+		i = skipSpace(raw, end)
+		if raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		}
 	}
 	return props, dup, nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// valueEnd returns the index after the valid JSON value that starts at b[i].
+func valueEnd(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			i++
+			for b[i] != '"' {
+				if b[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 { // the end of the enclosing object after a number or literal
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',', ' ', '\t', '\n', '\r', ':':
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return i
+}
+
+// unquote reads a JSON string, quickly when it has no escapes.
+func unquote(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' {
+		return "", false
+	}
+	if bytes.IndexByte(b, '\\') < 0 {
+		return string(b[1 : len(b)-1]), true
+	}
+	var s string
+	return s, json.Unmarshal(b, &s) == nil
 }
 
 type parseError string
 
 func (e parseError) Error() string { return string(e) }
 
-const (
-	errNotObject = parseError("it is not an object")
-	errTrailing  = parseError("there is data after the object")
-)
+const errNotObject = parseError("it is not an object")
 
 // reader reads typed properties and reports those of the wrong JSON type.
 type reader struct {
@@ -216,9 +265,15 @@ func (r reader) decode(prop string, dst any, want string) bool {
 }
 
 func (r reader) str(prop string) string {
-	var s string
-	r.decode(prop, &s, "a string")
-	return s
+	v, ok := r.o.Props[prop]
+	if !ok {
+		return ""
+	}
+	if s, ok := unquote(v); ok {
+		return s
+	}
+	r.ps.add(prop, CodeWrongType, "must be a string")
+	return ""
 }
 
 func (r reader) strings(prop string) []string {
@@ -232,8 +287,8 @@ func (r reader) timestamp(prop string) time.Time {
 	if !ok {
 		return time.Time{}
 	}
-	var s string
-	if json.Unmarshal(v, &s) != nil || string(v) == "null" {
+	s, ok := unquote(v)
+	if !ok {
 		r.ps.add(prop, CodeWrongType, "must be a timestamp string")
 		return time.Time{}
 	}

@@ -150,7 +150,6 @@ func mutate(t *testing.T, base string, set map[string]any) []byte {
 	return b
 }
 
-
 func TestDecodeInvalid(t *testing.T) {
 	ind := "indicator"
 	cases := []struct {
