@@ -72,21 +72,23 @@ func cyrillic(g *gen) {
 	}
 }
 
-// homoglyph replaces characters by look-alikes, in one or two steps. A step picks a
-// character, one of its look-alikes and a run of consecutive occurrences of the character
-// (one of them, some in a row, or all), and replaces that run.
+// homoglyph replaces characters by look-alikes, in one or two steps (see twoStepMax). A
+// step picks a character, one of its look-alikes and a run of consecutive occurrences of
+// the character (one of them, some in a row, or all), and replaces that run.
 func homoglyph(g *gen) {
 	tab := tables().latin
-	twoStep := len(g.label) <= twoStepMax
 	var first [][]rune
 	kept := map[string]bool{}
 	substitute(g.label, tab, func(v []rune) {
 		g.runes(v)
-		if twoStep && !kept[string(v)] {
+		if !kept[string(v)] {
 			kept[string(v)] = true
 			first = append(first, slices.Clone(v))
 		}
 	})
+	if len(first) > twoStepMax {
+		return
+	}
 	for _, v := range first {
 		substitute(v, tab, g.runes)
 	}

@@ -40,9 +40,11 @@ type Options struct {
 // ErrFamily is wrapped by the error for an unknown family name.
 var ErrFamily = errors.New("unknown lookalike family")
 
-// twoStepMax is the longest label (in characters) that gets homoglyphs two at a time; a
-// longer one gets them one at a time, since pairs grow with the square of the length.
-const twoStepMax = 24
+// twoStepMax bounds the homoglyph family: a label gets look-alikes two at a time only when
+// one at a time gives at most this many variants. Pairs grow with the square of that
+// number, which is large for long labels and for characters repeated many times (every run
+// of their occurrences is a variant); such labels get look-alikes one at a time.
+const twoStepMax = 400
 
 // family is one rule; run emits its candidates through g.
 type family struct {
@@ -53,6 +55,7 @@ type family struct {
 
 // allFamilies in generation order. A name made by two families is kept under the first.
 var allFamilies = []family{
+	{"plural", "the plural (or -es, -ies) form", plural}, // before addition, which also adds an s
 	{"addition", "a letter or digit added at the end", addition},
 	{"bitsquatting", "one bit flipped in one character", bitsquatting},
 	{"cyrillic", "every letter replaced by its Cyrillic twin", cyrillic},
@@ -60,7 +63,6 @@ var allFamilies = []family{
 	{"hyphenation", "a hyphen inserted", hyphenation},
 	{"insertion", "a neighbouring key pressed as well", insertion},
 	{"omission", "a character left out", omission},
-	{"plural", "the plural (or -es, -ies) form", plural},
 	{"repetition", "a character typed twice", repetition},
 	{"replacement", "a character replaced by a neighbouring key", replacement},
 	{"subdomain", "a dot inserted, making a subdomain", subdomain},
@@ -157,6 +159,7 @@ type gen struct {
 	names  map[string]bool // ASCII names emitted that differ in more than the label
 	out    []Candidate     // the candidates, in order
 	buf    []byte          // scratch space for building a label
+	name2  []byte          // scratch space for building a candidate's two names
 	words  []string        // dictionary words, canonical
 	tlds   []suffix        // suffixes for tld-swap
 }
@@ -174,13 +177,25 @@ func newGen(n Name, opt Options) (*gen, error) {
 		n:      n,
 		check:  checker{local: map[rune]bool{}, bidiName: hasRTL(n.String())},
 		label:  []rune(n.Label),
-		labels: make(map[string]bool, 1<<12),
+		labels: make(map[string]bool, estimate(n.Label)),
 		names:  map[string]bool{n.ASCII(): true},
 		words:  words,
 		tlds:   tlds,
 	}
 	g.labels[n.Label] = true
 	return g, nil
+}
+
+// estimate guesses how many label variants a label gets (two-step homoglyphs grow with the
+// square of the number of characters that have look-alikes), so that the map seldom grows.
+func estimate(label string) int {
+	n := 0
+	for _, r := range label {
+		if len(tables().latin[r]) > 0 {
+			n++
+		}
+	}
+	return min(500+n*n*150, 1<<17)
 }
 
 // runes emits the name with the label replaced by rs.
@@ -211,15 +226,43 @@ func (g *gen) bytes(l []byte) {
 		}
 		g.labels[u] = true
 	}
-	ascii := joinDot(g.n.prefixASCII, a, g.n.suffixASCII)
-	if len(ascii) > maxName {
+	g.emitParts(a, u)
+}
+
+// emitParts appends the candidate whose label has these forms. Both names share one
+// allocation, and one string when they are the same.
+func (g *gen) emitParts(a, u string) {
+	n := &g.n
+	size := len(n.prefixASCII) + len(a) + len(n.suffixASCII) + 2
+	if n.prefixASCII == "" {
+		size--
+	}
+	if size > maxName {
 		return
 	}
-	uni := joinDot(g.n.Prefix, u, g.n.Suffix)
-	if g.check.bidiName && !bidiOK(uni) {
-		return
+	b := g.name2[:0]
+	b = appendJoin(b, n.prefixASCII, a, n.suffixASCII)
+	same := a == u && n.Prefix == n.prefixASCII && n.Suffix == n.suffixASCII
+	if !same {
+		b = appendJoin(b, n.Prefix, u, n.Suffix)
 	}
-	g.out = append(g.out, Candidate{Domain: ascii, Unicode: uni, Family: g.family})
+	g.name2 = b
+	s := string(b)
+	c := Candidate{Domain: s[:size], Unicode: s[:size], Family: g.family}
+	if !same {
+		c.Unicode = s[size:]
+		if g.check.bidiName && !bidiOK(c.Unicode) {
+			return
+		}
+	}
+	g.out = append(g.out, c)
+}
+
+func appendJoin(b []byte, prefix, label, suffix string) []byte {
+	if prefix != "" {
+		b = append(append(b, prefix...), '.')
+	}
+	return append(append(append(b, label...), '.'), suffix...)
 }
 
 func (g *gen) str(l string) { g.bytes(append(g.buf[:0], l...)) }
