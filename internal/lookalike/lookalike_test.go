@@ -115,10 +115,10 @@ func TestJapaneseFamilies(t *testing.T) {
 		uni[c.Unicode] = c.Family
 	}
 	for name, fam := range map[string]string{
-		"t〇kyo2020.jp":  "ja-homoglyph",
-		"tokyo2〇2〇.jp":  "ja-homoglyph", // both zeros
-		"tokyo2〇20.jp":  "ja-homoglyph",
-		"t〇ky〇2020.jp":  "ja-homoglyph",
+		"t〇kyo2020.jp": "ja-homoglyph",
+		"tokyo2〇2〇.jp": "ja-homoglyph", // both zeros
+		"tokyo2〇20.jp": "ja-homoglyph",
+		"t〇ky〇2020.jp": "ja-homoglyph",
 	} {
 		if uni[name] != fam {
 			t.Errorf("tokyo2020.jp: %s is %q, want %s", name, uni[name], fam)
