@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/renkei-dev/renkei/internal/config"
@@ -61,15 +62,44 @@ func runLookalikes(e *env, args []string) error {
 			return err
 		}
 	}
+	return writeAllLookalikes(e, *format, domains, names, opt)
+}
+
+// writeAllLookalikes generates the candidates of several names on all cores, a few names
+// ahead of the one being written, and writes them in the order given.
+func writeAllLookalikes(e *env, format string, domains []string, names []lookalike.Name, opt lookalike.Options) error {
+	type job struct {
+		cs   []lookalike.Candidate
+		err  error
+		done chan struct{}
+	}
+	queue := make(chan *job, runtime.GOMAXPROCS(0)) // bounds the names held in memory
+	go func() {
+		defer close(queue)
+		for _, n := range names {
+			j := &job{done: make(chan struct{})}
+			queue <- j
+			go func() {
+				defer close(j.done)
+				j.cs, j.err = n.Candidates(opt)
+			}()
+		}
+	}()
 	w := bufio.NewWriter(e.stdout)
-	for i, n := range names {
-		cs, err := n.Candidates(opt)
-		if err != nil {
-			return err
+	var err error
+	i := 0
+	for j := range queue {
+		<-j.done
+		if err == nil {
+			err = j.err
 		}
-		if err := writeLookalikes(w, *format, domains[i], cs); err != nil {
-			return err
+		if err == nil {
+			err = writeLookalikes(w, format, domains[i], j.cs)
 		}
+		i++
+	}
+	if err != nil {
+		return err
 	}
 	return w.Flush()
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -71,15 +70,7 @@ func dnstwistPython(t *testing.T) string {
 // runDnstwist returns dnstwist's names per domain and fuzzer, in ASCII form.
 func runDnstwist(t *testing.T, python string, domains []string) map[string]map[string][]string {
 	t.Helper()
-	dir := t.TempDir()
-	dict := filepath.Join(dir, "words.txt")
-	tlds := filepath.Join(dir, "tlds.txt")
-	if err := os.WriteFile(dict, []byte(strings.Join(DefaultDictionary, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(tlds, []byte(strings.Join(DefaultTLDs, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dict, tlds := "testdata/words.txt", "testdata/tlds.txt" // the default lists
 	args := append([]string{"testdata/run_dnstwist.py", dict, tlds, strings.Join(dnstwistFamilies, ",")}, domains...)
 	cmd := exec.Command(python, args...)
 	var stderr bytes.Buffer

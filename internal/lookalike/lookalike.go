@@ -301,13 +301,6 @@ func (g *gen) name(left string, s suffix) {
 	g.out = append(g.out, Candidate{Domain: ascii, Unicode: uni, Family: g.family})
 }
 
-func joinDot(prefix, label, suffix string) string {
-	if prefix == "" {
-		return label + "." + suffix
-	}
-	return prefix + "." + label + "." + suffix
-}
-
 // checker validates candidate labels; local caches the runes of the input that the
 // prepared tables do not cover.
 type checker struct {

@@ -2,6 +2,7 @@ package lookalike
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -339,5 +340,19 @@ func TestKeyboardNeighbours(t *testing.T) {
 	}
 	if slices.Contains(nb['a'], 'p') || slices.Contains(nb['q'], 'm') {
 		t.Error("far keys counted as neighbours")
+	}
+}
+
+// TestListFilesMatchDefaults: testdata/words.txt and tlds.txt, which dnstwist gets in the
+// comparison and the benchmark script, are the default lists.
+func TestListFilesMatchDefaults(t *testing.T) {
+	for file, want := range map[string][]string{"testdata/words.txt": DefaultDictionary, "testdata/tlds.txt": DefaultTLDs} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Fields(string(data)); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s differs from the default list", file)
+		}
 	}
 }
