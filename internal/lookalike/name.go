@@ -94,6 +94,11 @@ func Parse(domain string) (Name, error) {
 			return Name{}, fmt.Errorf("%w %q: %v", ErrDomain, domain, err)
 		}
 	}
+	for _, l := range strings.Split(n.String(), ".") {
+		if !contextOK(l) {
+			return Name{}, fmt.Errorf("%w %q: a middle dot where IDNA2008 does not allow it", ErrDomain, domain)
+		}
+	}
 	return n, nil
 }
 
