@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite the way CI does: both database backends and the browser tests.
-# It starts what the tests need when it is missing (PostgreSQL, Chromium, CJK fonts) and
-# makes the PostgreSQL and browser tests fail rather than skip if they cannot run.
+# It starts what the tests need when it is missing (PostgreSQL, Chromium, CJK fonts,
+# dnstwist) and makes the PostgreSQL, browser and dnstwist tests fail rather than skip if
+# they cannot run.
 #
 # Settings (environment):
 #   RENKEI_TEST_POSTGRES  PostgreSQL server URL (default postgres://postgres@127.0.0.1:5432/postgres)
@@ -43,12 +44,22 @@ ensure_browser() {
 	fi
 }
 
+# dnstwist: the lookalike generator's tests compare its candidates with Debian's dnstwist.
+ensure_dnstwist() {
+	command -v dnstwist >/dev/null 2>&1 && return
+	log "installing dnstwist"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnstwist >/dev/null
+}
+
 ensure_postgres
 ensure_browser
+ensure_dnstwist
 
 export RENKEI_TEST_POSTGRES="${RENKEI_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 export RENKEI_TEST_REQUIRE_POSTGRES=1
 export RENKEI_TEST_REQUIRE_BROWSER=1
+export RENKEI_TEST_REQUIRE_DNSTWIST=1
 
 log "go test ./... (SQLite and PostgreSQL, browser tests in Chromium)"
 # shellcheck disable=SC2086

@@ -52,6 +52,7 @@ func commands() []command {
 		{"community", "communities: add, list, join, leave", runGroup("community", communityCommands)},
 		{"audit", "the audit log: verify, list", runGroup("audit", auditCommands)},
 		{"backup", "write a consistent copy of the SQLite database", runBackup},
+		{"lookalikes", "print lookalike domains of DOMAIN... without resolving them", runLookalikes},
 		{"version", "print the version", runVersion},
 	}
 }
