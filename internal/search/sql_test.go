@@ -13,10 +13,12 @@ import (
 	"github.com/renkei-dev/renkei/internal/testdb"
 )
 
-// The queries the application runs (without its access conditions), best match first.
+// The queries the application runs (without its access conditions and limit), newest
+// first; find ranks what they return as the application does.
 const (
-	sqliteSearch   = `SELECT rowid FROM topic_fts WHERE topic_fts MATCH '{title_tokens body_tokens} : (' || ? || ')' ORDER BY bm25(topic_fts, 10.0, 1.0, 0.0)`
-	postgresSearch = `SELECT topic_id FROM topic_search WHERE doc @@ to_tsquery('simple', ?) ORDER BY ts_rank(doc, to_tsquery('simple', ?)) DESC`
+	sqliteSearch = `SELECT rowid, title_tokens FROM topic_fts WHERE topic_fts MATCH '{title_tokens body_tokens} : (' || ? || ')'
+		ORDER BY rowid DESC`
+	postgresSearch = `SELECT topic_id, title_tokens FROM topic_search WHERE doc @@ to_tsquery('simple', ?) ORDER BY topic_id DESC`
 )
 
 // corpus is the test topics by name: title and body.
@@ -305,12 +307,9 @@ func pgText(s string) string {
 // find runs a search the way the application does and returns the topic ids, best first.
 func find(ctx context.Context, db *store.DB, q search.Query) ([]int64, error) {
 	c := db.Read()
-	var sqlText string
-	var args []any
+	sqlText, args := sqliteSearch, []any{q.FTS5()}
 	if db.Backend() == store.Postgres {
-		sqlText, args = postgresSearch, []any{q.TSQuery(), q.TSQuery()}
-	} else {
-		sqlText, args = sqliteSearch, []any{q.FTS5()}
+		sqlText, args = postgresSearch, []any{q.TSQuery()}
 	}
 	rows, err := c.Query(ctx, sqlText, args...)
 	if err != nil {
@@ -318,14 +317,20 @@ func find(ctx context.Context, db *store.DB, q search.Query) ([]int64, error) {
 	}
 	defer rows.Close()
 	var ids []int64
+	var titles []string
 	for rows.Next() {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var title string
+		if err := rows.Scan(&id, &title); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		ids, titles = append(ids, id), append(titles, title)
 	}
-	return ids, rows.Err()
+	var best []int64
+	for _, i := range q.Order(titles) {
+		best = append(best, ids[i])
+	}
+	return best, rows.Err()
 }
 
 func sameSet(a, b []string) bool {

@@ -11,8 +11,8 @@ import (
 	"github.com/renkei-dev/renkei/internal/store"
 )
 
-// MaxSearchResults bounds how deep a search can be paged.
-const MaxSearchResults = 1000
+// MaxSearchResults bounds how deep a search can be paged: the candidates it ranks.
+const MaxSearchResults = store.SearchCandidates
 
 // indexTopic rewrites a topic's search row from its title, body, comments and file names,
 // with the access keys of who may see it now. Everything that changes the text or the
@@ -69,19 +69,27 @@ func (s *Service) Search(ctx context.Context, p auth.Principal, q SearchQuery) (
 		return nil, 0, nil
 	}
 	c := s.db.Read()
-	ids, err := store.SearchTopicIDs(ctx, c, store.SearchQuery{FTS5: parsed.FTS5(), TSQuery: parsed.TSQuery(),
-		Keys: policy.ActorSearchKeys(p.Actor), Access: policy.TopicFilter(p.Actor), Offset: q.Offset, Limit: n + 1,
+	cands, err := store.SearchCandidatesOf(ctx, c, store.SearchQuery{FTS5: parsed.FTS5(), TSQuery: parsed.TSQuery(),
+		Keys: policy.ActorSearchKeys(p.Actor), Access: policy.TopicFilter(p.Actor),
 		Topics: store.TopicQuery{CommunityID: q.CommunityID, InfoType: q.InfoType, Priority: q.Priority, TLP: q.TLP, Tag: q.Tag,
 			From: q.From, To: q.To, UserID: p.User.ID, Unread: q.Unread, Bookmarked: q.Bookmarked}})
 	if err != nil {
 		return nil, 0, err
 	}
-	next := 0
-	if len(ids) > n {
-		ids = ids[:n]
-		if q.Offset+n < MaxSearchResults {
-			next = q.Offset + n
+	titles := make([]string, len(cands))
+	for i, x := range cands {
+		titles[i] = x.TitleTokens
+	}
+	var ids []int64
+	for _, i := range parsed.Order(titles)[min(q.Offset, len(cands)):] {
+		if len(ids) == n {
+			break
 		}
+		ids = append(ids, cands[i].ID)
+	}
+	next := 0
+	if q.Offset+n < min(len(cands), MaxSearchResults) {
+		next = q.Offset + n
 	}
 	topics, err := store.GetTopicsByID(ctx, c, ids)
 	if err != nil {

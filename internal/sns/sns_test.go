@@ -2,6 +2,7 @@ package sns_test
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -475,4 +476,56 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Search ranks topics with more of the words in their title first, then the newest; pages
+// follow that order without repeating or skipping; a widened topic is found by its new
+// recipients and a deleted one by nobody.
+func TestSearchRanksPagesAndFollowsTheAudience(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := testapp.Ctx()
+		titled := w.post(t, w.pAnalyst, sns.TopicInput{Title: "ランサムウェア被害の報告", Body: "詳細は別途。"})
+		var bodies []int64
+		for i := range 4 {
+			bodies = append(bodies, w.post(t, w.pAnalyst, sns.TopicInput{Title: fmt.Sprintf("週次まとめ %d", i), Body: "ランサムウェアの相談がありました。"}).ID)
+		}
+		want := []int64{titled.ID, bodies[3], bodies[2], bodies[1], bodies[0]}
+		var got []int64
+		offset := 0
+		for range 10 {
+			hits, next, err := w.env.SNS.Search(ctx, w.pTanaka, sns.SearchQuery{Text: "ランサム", TimelineQuery: sns.TimelineQuery{Limit: 2}, Offset: offset})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range hits {
+				got = append(got, h.Topic.ID)
+			}
+			if next == 0 {
+				break
+			}
+			offset = next
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("pages gave %v, want %v", got, want)
+		}
+
+		sel := w.post(t, w.pAnalyst, sns.TopicInput{Title: "標的型メールの観測", Scope: "selected", Audience: model.Audience{Orgs: []int64{w.power.ID}}})
+		found := func(p auth.Principal) bool {
+			hits, _, err := w.env.SNS.Search(ctx, p, sns.SearchQuery{Text: "標的型"})
+			must(t, err)
+			return len(hits) == 1 && hits[0].Topic.ID == sel.ID
+		}
+		if !found(w.pSato) || found(w.pTanaka) {
+			t.Fatalf("before widening: recipient %v, other %v", found(w.pSato), found(w.pTanaka))
+		}
+		must(t, w.env.SNS.WidenScope(ctx, w.pAnalyst, sel.ID, sns.Widening{ToCommunity: true}))
+		if !found(w.pTanaka) {
+			t.Error("the community does not find a topic widened to it")
+		}
+		must(t, w.env.SNS.DeleteTopic(ctx, w.pAnalyst, sel.ID))
+		if found(w.pSato) || found(w.pAnalyst) {
+			t.Error("a deleted topic is still found")
+		}
+	})
 }

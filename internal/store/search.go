@@ -53,8 +53,6 @@ type SearchQuery struct {
 	Keys    []string
 	Access  Filter
 	Topics  TopicQuery // its Before and Limit are ignored
-	Offset  int
-	Limit   int
 }
 
 // SearchCandidates is how many matches a search ranks: the newest ones the searcher may
@@ -63,36 +61,42 @@ type SearchQuery struct {
 // and a date range reaches further back.
 const SearchCandidates = 1000
 
-// SearchTopicIDs returns the ids of matching topics the access filter allows, best first:
-// the SearchCandidates newest matches under the searcher's keys, ranked by relevance with
-// a title match above a body match.
-func SearchTopicIDs(ctx context.Context, c Conn, q SearchQuery) ([]int64, error) {
+// SearchCandidate is a matching topic and its title's tokens, for ranking.
+type SearchCandidate struct {
+	ID          int64
+	TitleTokens string
+}
+
+// SearchCandidatesOf returns the SearchCandidates newest topics that match, under the
+// searcher's keys, and that the access filter allows, newest first.
+func SearchCandidatesOf(ctx context.Context, c Conn, q SearchQuery) ([]SearchCandidate, error) {
 	if len(q.Keys) == 0 {
 		return nil, nil
 	}
 	q.Topics.Before, q.Topics.Limit = 0, 0
 	cond, cargs := q.Topics.conditions()
-	limit := Page{Limit: q.Limit}.limit()
 	var sqlText string
 	var args []any
 	if c.Backend() == Postgres {
-		sqlText = `SELECT id FROM (SELECT t.id, s.doc FROM topic_search s JOIN topics t ON t.id = s.topic_id
+		sqlText = `SELECT t.id, s.title_tokens FROM topic_search s JOIN topics t ON t.id = s.topic_id
 			WHERE s.doc @@ to_tsquery('simple', ?) AND s.access_keys && ?::text[] AND ` + q.Access.where() + ` AND ` + cond + `
-			ORDER BY t.id DESC LIMIT ?) m
-			ORDER BY ts_rank(m.doc, to_tsquery('simple', ?)) DESC, m.id DESC LIMIT ? OFFSET ?`
-		args = append(append(append([]any{q.TSQuery, PostgresKeys(q.Keys)}, q.Access.Args...), cargs...),
-			SearchCandidates, q.TSQuery, limit, q.Offset)
+			ORDER BY t.id DESC LIMIT ?`
+		args = append(append([]any{q.TSQuery, PostgresKeys(q.Keys)}, q.Access.Args...), cargs...)
 	} else {
 		// The text is looked for in the title and the rest only; the keys in their column.
-		sqlText = `SELECT id FROM (SELECT t.id, bm25(topic_fts, 10.0, 1.0, 0.0) AS score FROM topic_fts JOIN topics t ON t.id = topic_fts.rowid
+		sqlText = `SELECT t.id, s.title_tokens FROM topic_fts JOIN topics t ON t.id = topic_fts.rowid
+			JOIN topic_search s ON s.topic_id = t.id
 			WHERE topic_fts MATCH ? AND ` + q.Access.where() + ` AND ` + cond + `
-			ORDER BY topic_fts.rowid DESC LIMIT ?) m
-			ORDER BY m.score, m.id DESC LIMIT ? OFFSET ?`
+			ORDER BY topic_fts.rowid DESC LIMIT ?`
 		match := "{title_tokens body_tokens} : (" + q.FTS5 + ") AND access_keys : (" + strings.Join(q.Keys, " OR ") + ")"
-		args = append(append(append([]any{match}, q.Access.Args...), cargs...), SearchCandidates, limit, q.Offset)
+		args = append(append([]any{match}, q.Access.Args...), cargs...)
 	}
-	rows, err := c.Query(ctx, sqlText, args...)
-	return collect(rows, err, scanID)
+	rows, err := c.Query(ctx, sqlText, append(args, SearchCandidates)...)
+	return collect(rows, err, func(s scanner) (SearchCandidate, error) {
+		var x SearchCandidate
+		err := s.Scan(&x.ID, &x.TitleTokens)
+		return x, err
+	})
 }
 
 // GetTopicsByID returns topics in the order of ids, with their tags; missing ids are skipped.
