@@ -309,8 +309,8 @@ func Generate(ctx context.Context, db *store.DB, scale float64) (*World, error) 
 	audUser := newBatch("INSERT INTO topic_audience (topic_id, user_id, added_at) VALUES ", "(?, ?, ?)", "")
 	var searchRows *rowBatch
 	if db.Backend() == store.Postgres {
-		searchRows = newBatch("INSERT INTO topic_search (topic_id, tokenizer, title_tokens, body_tokens, access_keys, doc) VALUES ",
-			"(?, ?, ?, ?, ?::text[], "+store.PostgresSearchDoc+")", "")
+		searchRows = newBatch("INSERT INTO topic_search (topic_id, tokenizer, title_tokens, body_tokens, doc) VALUES ",
+			"(?, ?, ?, ?, "+store.PostgresSearchDoc+")", "")
 	} else {
 		searchRows = newBatch("INSERT INTO topic_search (topic_id, tokenizer, title_tokens, body_tokens, access_keys) VALUES ", "(?, ?, ?, ?, ?)", "")
 	}
@@ -437,7 +437,7 @@ func Generate(ctx context.Context, db *store.DB, scale float64) (*World, error) 
 		keys := policy.TopicSearchKeys(policy.TopicFacts{ID: id, CommunityID: cid, AuthorID: author, TLP: tlp, Scope: scope,
 			AudienceOrgs: audOrgs, AudienceUsers: namedUsers})
 		if db.Backend() == store.Postgres {
-			searchRows.add(id, search.Version, titleTok, bodyTok, store.PostgresKeys(keys), titleTok, bodyTok)
+			searchRows.add(id, search.Version, titleTok, bodyTok, titleTok, bodyTok, store.PostgresKeys(keys))
 		} else {
 			searchRows.add(id, search.Version, titleTok, bodyTok, strings.Join(keys, " "))
 		}
