@@ -253,7 +253,7 @@ func TestExpirySeverity(t *testing.T) {
 	}
 }
 
-func startDNS(t *testing.T) *dnstest.Server {
+func startDNS(t testing.TB) *dnstest.Server {
 	t.Helper()
 	s, err := dnstest.Start()
 	if err != nil {

@@ -369,8 +369,10 @@ func (d *dispatcher) wait() { d.wg.Wait() }
 func (d *dispatcher) fill() (int, error) {
 	total := 0
 	for d.ctx.Err() == nil {
+		// Claim in groups: a round trip per finished check would make the database
+		// the bottleneck of a sweep of many quick checks.
 		free := cap(d.slots) - len(d.slots)
-		if free == 0 {
+		if free == 0 || (free < cap(d.slots)/4 && len(d.slots) > 0) {
 			return total, nil
 		}
 		now := d.m.cfg.Now()
