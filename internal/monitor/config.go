@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/renkei-dev/renkei/internal/config"
 	"github.com/renkei-dev/renkei/internal/lookalike"
 )
 
@@ -64,8 +65,8 @@ type Config struct {
 
 	// DNS and lookalike domains: the resolver and its limits (see internal/dnscheck).
 	// With no Resolver, domains get neither DNS nor lookalike checks.
-	Resolver       string // host:port
-	DNSRate        float64
+	Resolver       string  // host:port
+	DNSRate        float64 // queries per second to the resolver; 0 means no limit (Defaults: 50)
 	DNSConcurrency int
 	DNSTimeout     time.Duration
 	DNSRetries     int
@@ -135,6 +136,20 @@ func Defaults() Config {
 
 		MaxCandidates: 20000,
 	}
+}
+
+// FromSettings returns the monitor configuration of the server's settings (the
+// --monitor-* flags); everything they do not name keeps its default.
+func FromSettings(s config.Config) Config {
+	c := Defaults()
+	c.Resolver = s.MonitorResolver
+	c.Concurrency = s.MonitorConcurrency
+	c.HostRate = s.MonitorHostRate
+	c.DNSRate = s.MonitorDNSRate
+	if s.MonitorPorts != nil {
+		c.Ports = s.MonitorPorts
+	}
+	return c
 }
 
 // withDefaults fills the zero fields from Defaults.

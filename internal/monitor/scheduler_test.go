@@ -3,11 +3,13 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/renkei-dev/renkei/internal/config"
 	"github.com/renkei-dev/renkei/internal/store"
 	"github.com/renkei-dev/renkei/internal/testdb"
 )
@@ -250,5 +252,21 @@ func TestConfigValidation(t *testing.T) {
 	}
 	if _, err := New(testdb.SQLite(t), Config{}, &fakeTargets{}, &sink{t: t}, nil); err != nil {
 		t.Errorf("defaults refused: %v", err)
+	}
+}
+
+func TestFromSettings(t *testing.T) {
+	s := config.Defaults()
+	c := FromSettings(s)
+	if c.Resolver != "" || c.Concurrency != 32 || !slices.Equal(c.Ports, DefaultPorts) || c.DNSRate != 50 {
+		t.Errorf("defaults: %+v", c)
+	}
+	s.MonitorResolver, s.MonitorPorts, s.MonitorDNSRate, s.MonitorConcurrency = "127.0.0.1:5353", []int{3389}, 0, 4
+	c = FromSettings(s)
+	if c.Resolver != "127.0.0.1:5353" || !slices.Equal(c.Ports, []int{3389}) || c.DNSRate != 0 || c.Concurrency != 4 {
+		t.Errorf("settings: %+v", c)
+	}
+	if _, err := New(testdb.SQLite(t), c, &fakeTargets{}, &sink{t: t}, nil); err != nil {
+		t.Errorf("settings refused: %v", err)
 	}
 }
