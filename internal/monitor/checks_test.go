@@ -477,8 +477,15 @@ func TestFailedReportIsRetried(t *testing.T) {
 	if c := checks(t, db)[0]; !strings.Contains(c.LastError, "sink down") {
 		t.Errorf("last error %q", c.LastError)
 	}
+	st, err := m.Status(context.Background())
+	if err != nil || len(st) != 1 || st[0].Check != CheckHTTP || st[0].Total != 1 || st[0].Failing != 1 || st[0].Due != 0 || st[0].LastRun.IsZero() {
+		t.Errorf("status %+v, %v", st, err)
+	}
 	s.fail.Store(false)
 	clk.advance(time.Hour)
+	if st, _ := m.Status(context.Background()); st[0].Due != 1 {
+		t.Errorf("status once due: %+v", st)
+	}
 	sweep(t, m)
 	wantFindings(t, s.take(), "1 http:down=ok") // the recovery was not lost
 }

@@ -497,3 +497,9 @@ func (m *Monitor) check(ctx context.Context, j store.MonitorCheck, prev map[stri
 	}
 	return outcome{}, fmt.Errorf("unknown check %q", j.Check)
 }
+
+// Status sums up the schedule per check (how many, due, running on some node, failing),
+// for an admin page or a health check.
+func (m *Monitor) Status(ctx context.Context) ([]store.MonitorCount, error) {
+	return store.CountMonitorChecks(ctx, m.db.Read(), m.cfg.Now())
+}

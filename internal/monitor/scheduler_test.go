@@ -37,6 +37,9 @@ func TestScheduleSurvivesRestartAndFollowsTheAssets(t *testing.T) {
 		if n := sweep(t, m); n != 0 {
 			t.Fatalf("a second sweep at once ran %d checks: none is due", n)
 		}
+		if st, err := m.Status(context.Background()); err != nil || len(st) != 1 || st[0].Total != 5 || st[0].Due != 0 || st[0].Running != 0 || st[0].Failing != 0 {
+			t.Errorf("status %+v, %v", st, err)
+		}
 		// A restart: a new monitor on the same database finds nothing due either.
 		m2 := newMonitor(t, db, cfg, targets, s)
 		if n := sweep(t, m2); n != 0 {

@@ -159,3 +159,30 @@ func SaveMonitorStates(ctx context.Context, c Conn, checkID int64, put []Monitor
 	}
 	return nil
 }
+
+// MonitorCount sums up the checks of one kind.
+type MonitorCount struct {
+	Check   string
+	Total   int
+	Due     int // next run reached, not running
+	Running int // leased to a node now
+	Failing int // the last run ended in an error
+	LastRun time.Time
+}
+
+// CountMonitorChecks sums up the schedule per check, in check name order.
+func CountMonitorChecks(ctx context.Context, c Conn, now time.Time) ([]MonitorCount, error) {
+	rows, err := c.Query(ctx, `SELECT check_name, COUNT(*),
+		SUM(CASE WHEN next_at <= ? AND leased_until <= ? THEN 1 ELSE 0 END),
+		SUM(CASE WHEN leased_until > ? THEN 1 ELSE 0 END),
+		SUM(CASE WHEN last_error <> '' THEN 1 ELSE 0 END),
+		MAX(last_run_at)
+		FROM monitor_checks GROUP BY check_name ORDER BY check_name`, ms(now), ms(now), ms(now))
+	return collect(rows, err, func(s scanner) (MonitorCount, error) {
+		var m MonitorCount
+		var last int64
+		err := s.Scan(&m.Check, &m.Total, &m.Due, &m.Running, &m.Failing, &last)
+		m.LastRun = fromMS(last)
+		return m, err
+	})
+}
