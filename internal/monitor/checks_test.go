@@ -494,3 +494,25 @@ func netipAddrPort(t *testing.T, addr string, port int) netip.AddrPort {
 	t.Helper()
 	return netip.AddrPortFrom(netip.MustParseAddr(addr), uint16(port))
 }
+
+// TestURLHostsResolveThroughTheConfiguredResolver: a URL's host name is looked up on the
+// configured resolver, not the system's.
+func TestURLHostsResolveThroughTheConfiguredResolver(t *testing.T) {
+	srv := newHitServer(t)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	d := startDNS(t)
+	d.Add("www.toto-power.test. 60 IN A 127.0.0.1")
+	db := testdb.SQLite(t)
+	clk := newClock()
+	targets := &fakeTargets{}
+	targets.set(Target{AssetID: 1, OrgID: 1, Kind: KindURL, Value: "http://www.toto-power.test:" + port + "/home"})
+	s := &sink{t: t}
+	cfg := testConfig(clk)
+	cfg.Resolver = d.Addr
+	m := newMonitor(t, db, cfg, targets, s)
+	sweep(t, m)
+	wantFindings(t, s.take())
+	if srv.hitsFor("/home") != 1 || d.QueriesFor("www.toto-power.test") == 0 {
+		t.Errorf("%d requests, %d queries", srv.hitsFor("/home"), d.QueriesFor("www.toto-power.test"))
+	}
+}

@@ -89,7 +89,8 @@ type Config struct {
 
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Dial opens every HTTP, TLS and port-check connection; nil means a net.Dialer.
+	// Dial opens every HTTP, TLS and port-check connection; nil means a net.Dialer that
+	// resolves host names through Resolver when it is set (else the system's resolver).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
@@ -220,6 +221,14 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Dial == nil {
 		var d net.Dialer
+		if c.Resolver != "" {
+			// Host names of URLs are resolved through the configured resolver too.
+			resolver := c.Resolver
+			d.Resolver = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				var nd net.Dialer
+				return nd.DialContext(ctx, network, resolver)
+			}}
+		}
 		c.Dial = d.DialContext
 	}
 	return c
