@@ -13,6 +13,7 @@
 package monitor
 
 import (
+	"cmp"
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
@@ -20,6 +21,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -253,14 +256,21 @@ func (m *Monitor) Sync(ctx context.Context) (added, removed int, err error) {
 		ids := drop[i:min(i+syncBatch, len(drop))]
 		ops = append(ops, func(c store.Conn) error { return store.DeleteMonitorChecks(ctx, c, ids) })
 	}
-	for s, t := range want {
+	// In a fixed order: two nodes syncing at once on PostgreSQL then wait for each
+	// other's rows instead of deadlocking on them.
+	slots := make([]slot, 0, len(want))
+	for s := range want {
+		slots = append(slots, s)
+	}
+	slices.SortFunc(slots, func(a, b slot) int {
+		return cmp.Or(cmp.Compare(a.asset, b.asset), strings.Compare(a.check, b.check))
+	})
+	for _, s := range slots {
+		t := want[s]
 		mc := store.MonitorCheck{AssetID: t.AssetID, OrgID: t.OrgID, Check: s.check, TargetKind: t.Kind,
 			TargetValue: t.Value, Expect: t.Expect, NextAt: m.firstRun(now, s.check)}
 		ops = append(ops, func(c store.Conn) error {
-			_, err := store.InsertMonitorCheck(ctx, c, mc)
-			if errors.Is(err, store.ErrDuplicate) {
-				return nil // another node added it meanwhile
-			}
+			_, err := store.InsertMonitorCheck(ctx, c, mc) // a no-op if another node added it meanwhile
 			return err
 		})
 	}

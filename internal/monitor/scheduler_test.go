@@ -84,8 +84,9 @@ func TestScheduleSurvivesRestartAndFollowsTheAssets(t *testing.T) {
 	})
 }
 
-// TestTwoNodesRunEachCheckOnce runs two schedulers on one database at once: every check
-// runs exactly once, and every URL is asked exactly once.
+// TestTwoNodesRunEachCheckOnce runs two schedulers on one fresh database at once, both
+// syncing the schedule then running what is due: every check is scheduled and runs
+// exactly once, and every URL is asked exactly once.
 func TestTwoNodesRunEachCheckOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		srv := newHitServer(t)
@@ -99,9 +100,6 @@ func TestTwoNodesRunEachCheckOnce(t *testing.T) {
 		s := &sink{t: t}
 		a := newMonitor(t, db, cfg, targets, s)
 		b := newMonitor(t, db, cfg, targets, s)
-		if _, _, err := a.Sync(context.Background()); err != nil {
-			t.Fatal(err)
-		}
 		var wg sync.WaitGroup
 		ran := make([]int, 2)
 		for i, m := range []*Monitor{a, b} {
@@ -128,7 +126,11 @@ func TestTwoNodesRunEachCheckOnce(t *testing.T) {
 				t.Errorf("/site/%d was asked %d times", i, h)
 			}
 		}
-		for _, c := range checks(t, db) {
+		cs := checks(t, db)
+		if len(cs) != n {
+			t.Errorf("%d checks scheduled, want %d", len(cs), n)
+		}
+		for _, c := range cs {
 			if c.Runs != 1 || c.LastError != "" {
 				t.Errorf("check %d ran %d times, last error %q", c.ID, c.Runs, c.LastError)
 			}

@@ -39,14 +39,17 @@ func ListMonitorChecks(ctx context.Context, c Conn, p Page) ([]MonitorCheck, err
 	return collect(rows, err, scanMonitorCheck)
 }
 
-// InsertMonitorCheck schedules a new check; it returns ErrDuplicate when the asset has
-// that check already.
-func InsertMonitorCheck(ctx context.Context, c Conn, m MonitorCheck) (int64, error) {
-	var id int64
-	err := c.QueryRow(ctx, `INSERT INTO monitor_checks (asset_id, org_id, check_name, target_kind, target_value, expect, next_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		m.AssetID, m.OrgID, m.Check, m.TargetKind, m.TargetValue, m.Expect, ms(m.NextAt)).Scan(&id)
-	return id, classify(err)
+// InsertMonitorCheck schedules a new check unless the asset has that check already (another
+// node may have added it meanwhile); it reports whether it added it.
+func InsertMonitorCheck(ctx context.Context, c Conn, m MonitorCheck) (bool, error) {
+	r, err := c.Exec(ctx, `INSERT INTO monitor_checks (asset_id, org_id, check_name, target_kind, target_value, expect, next_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (asset_id, check_name) DO NOTHING`,
+		m.AssetID, m.OrgID, m.Check, m.TargetKind, m.TargetValue, m.Expect, ms(m.NextAt))
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
 }
 
 // RetargetMonitorCheck records that an asset's value, kind, organization or expected text
