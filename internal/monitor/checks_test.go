@@ -63,7 +63,7 @@ func TestHTTPLiveness(t *testing.T) {
 	var flaky, downStatus atomic.Int64
 	downStatus.Store(503)
 	var slowDelay atomic.Int64
-	slowDelay.Store(int64(300 * time.Millisecond))
+	slowDelay.Store(int64(1500 * time.Millisecond))
 	var mu sync.Mutex
 	hits := map[string]int{}
 	mux := http.NewServeMux()
@@ -108,7 +108,7 @@ func TestHTTPLiveness(t *testing.T) {
 	)
 	s := &sink{t: t}
 	cfg := testConfig(clk)
-	cfg.HTTPSlow = 150 * time.Millisecond
+	cfg.HTTPSlow = time.Second // far above a local answer, even under a loaded race detector
 	cfg.HTTPMaxRedirects = 3
 	m := newMonitor(t, db, cfg, targets, s)
 	sweep(t, m)

@@ -110,7 +110,7 @@ func testConfig(c *clock) Config {
 		Jitter:       0,
 		ConfirmDelay: -1,
 		HostRate:     -1,
-		HTTPTimeout:  2 * time.Second,
+		HTTPTimeout:  5 * time.Second,
 		TLSTimeout:   2 * time.Second,
 		PortTimeout:  500 * time.Millisecond,
 		DNSTimeout:   300 * time.Millisecond,
