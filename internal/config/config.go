@@ -8,8 +8,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +55,14 @@ type Config struct {
 	DigestHour          int    // JST
 	WebhookAllowHTTP    bool
 	WebhookAllowPrivate bool
+
+	// Monitors of approved assets (internal/monitor).
+	Monitor            bool    // run them on this node
+	MonitorResolver    string  // host:port for DNS and lookalike checks; empty: none
+	MonitorConcurrency int     // checks at once on this node
+	MonitorHostRate    float64 // connections per second to one host
+	MonitorDNSRate     float64 // queries per second to the resolver; 0: no limit
+	MonitorPorts       []int   // risky ports looked for on registered addresses; nil: the monitor's list
 }
 
 // Defaults returns the settings used when nothing is given.
@@ -76,6 +86,10 @@ func Defaults() Config {
 		SMTPTLS:    "starttls",
 		SMTPFrom:   "Renkei <renkei@localhost>",
 		DigestHour: 8,
+
+		MonitorConcurrency: 32,
+		MonitorHostRate:    2,
+		MonitorDNSRate:     50,
 	}
 }
 
@@ -125,6 +139,33 @@ func (c *Config) BindServe(fs *flag.FlagSet) {
 	fs.IntVar(&c.DigestHour, "digest-hour", c.DigestHour, "hour of the day (Japan time) when daily digests are sent")
 	fs.BoolVar(&c.WebhookAllowHTTP, "webhook-allow-http", c.WebhookAllowHTTP, "accept http:// webhook URLs (closed networks only)")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks reach private and loopback addresses")
+	fs.BoolVar(&c.Monitor, "monitor", c.Monitor, "run the monitors of approved assets on this node (each check runs once across nodes)")
+	fs.StringVar(&c.MonitorResolver, "monitor-resolver", c.MonitorResolver, "DNS resolver (host:port) for DNS and lookalike checks; empty: no such checks")
+	fs.IntVar(&c.MonitorConcurrency, "monitor-concurrency", c.MonitorConcurrency, "monitor checks running at once on this node")
+	fs.Float64Var(&c.MonitorHostRate, "monitor-host-rate", c.MonitorHostRate, "monitor connections per second to one host")
+	fs.Float64Var(&c.MonitorDNSRate, "monitor-dns-rate", c.MonitorDNSRate, "monitor DNS queries per second to the resolver (0: no limit)")
+	fs.Func("monitor-ports", "comma-separated TCP ports looked for on registered addresses (default: RDP, SMB, Telnet, databases …)", func(s string) error {
+		ps, err := ParsePorts(s)
+		c.MonitorPorts = ps
+		return err
+	})
+}
+
+// ParsePorts parses a comma-separated list of TCP ports.
+func ParsePorts(s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := strconv.Atoi(part)
+		if err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("%q is not a port (1–65535)", part)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // ApplyEnv sets every flag not given on the command line from its environment variable.
@@ -197,6 +238,14 @@ func (c *Config) Validate() error {
 	default:
 		// The URL is not repeated: it may hold a password.
 		errs = append(errs, fmt.Errorf("%s: want postgres://…, postgresql://… or sqlite:PATH", setting("database")))
+	}
+	if c.MonitorConcurrency < 1 || c.MonitorConcurrency > 1024 || c.MonitorHostRate <= 0 || c.MonitorDNSRate < 0 {
+		errs = append(errs, fmt.Errorf("%s must be 1–1024, %s > 0 and %s ≥ 0", setting("monitor-concurrency"), setting("monitor-host-rate"), setting("monitor-dns-rate")))
+	}
+	if c.MonitorResolver != "" {
+		if _, _, err := net.SplitHostPort(c.MonitorResolver); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: want host:port", setting("monitor-resolver"), c.MonitorResolver))
+		}
 	}
 	if c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
 		errs = append(errs, fmt.Errorf("%s %q must start with http:// or https://", setting("base-url"), c.BaseURL))
