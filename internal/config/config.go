@@ -53,6 +53,10 @@ type Config struct {
 	DigestHour          int    // JST
 	WebhookAllowHTTP    bool
 	WebhookAllowPrivate bool
+
+	// Consultation desk: SLA clocks per urgency, "critical=30m/8h,high=1h/24h,…"
+	// (empty: the defaults of internal/desk).
+	DeskSLA string
 }
 
 // Defaults returns the settings used when nothing is given.
@@ -125,6 +129,7 @@ func (c *Config) BindServe(fs *flag.FlagSet) {
 	fs.IntVar(&c.DigestHour, "digest-hour", c.DigestHour, "hour of the day (Japan time) when daily digests are sent")
 	fs.BoolVar(&c.WebhookAllowHTTP, "webhook-allow-http", c.WebhookAllowHTTP, "accept http:// webhook URLs (closed networks only)")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks reach private and loopback addresses")
+	fs.StringVar(&c.DeskSLA, "desk-sla", c.DeskSLA, "consultation desk SLA per urgency, time to first response/resolution: critical=30m/8h,high=1h/24h,medium=4h/72h,low=24h/168h (empty: these)")
 }
 
 // ApplyEnv sets every flag not given on the command line from its environment variable.
