@@ -1,7 +1,9 @@
 package leaktest
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 
 	"github.com/renkei-dev/renkei/internal/auth"
@@ -58,6 +60,10 @@ func init() {
 				return err
 			})},
 			{name: "desk.Service.Get (linked cases of every visible case)", ids: linkedAsIDs},
+			{name: "GET /api/v1/cases", api: true, ids: apiList(fixed("/api/v1/cases"), byID)},
+			{name: "GET /api/v1/cases?q=", api: true, ids: apiList(fixed("/api/v1/cases?q="+url.QueryEscape(caseWord)), byID)},
+			{name: "GET /api/v1/cases/{id}", api: true, ids: apiGetEach("/api/v1/cases/%d", byID)},
+			{name: "GET /api/v1/cases/{id}/timeline", api: true, ids: apiListEach("/api/v1/cases/%d/timeline")},
 		},
 	}.kind(), kindSpec[policy.CaseMessageFacts]{
 		name:    "case message",
@@ -75,6 +81,20 @@ func init() {
 					}
 					for _, m := range ms {
 						out = append(out, m.ID)
+					}
+				}
+				return out, nil
+			}},
+			{name: "GET /api/v1/cases/{id}/messages (every case)", api: true, ids: func(c *call) ([]int64, error) {
+				var out []int64
+				for _, id := range append(slices.Clone(c.w.ids[colCases]), 1<<40) {
+					_, err := c.apiPages(fmt.Sprintf("/api/v1/cases/%d/messages", id), func(item json.RawMessage) error {
+						mid, _, err := byID(item)
+						out = append(out, mid)
+						return err
+					})
+					if err != nil {
+						return out, err
 					}
 				}
 				return out, nil
@@ -98,9 +118,7 @@ func generateCases(g *gen) {
 			reporters = append(reporters, id)
 		}
 	}
-	for _, id := range w.ids[colOrgs][1:] {
-		outsiders = append(outsiders, id)
-	}
+	outsiders = append(outsiders, w.ids[colOrgs][1:]...)
 	if len(reporters) == 0 || len(staff) == 0 {
 		return
 	}
