@@ -806,3 +806,51 @@ func (s *Service) linkOrMerge(ctx context.Context, p auth.Principal, id, other i
 		return err
 	})
 }
+
+// ObservablesFromText reads indicators pasted one or more per line (a phone's form has
+// one text box): each recognised IP address, domain, URL or hash becomes an observable of
+// its kind; a word that looked like an indicator but is not valid is refused, so that a
+// typo is not dropped silently.
+func ObservablesFromText(text string) ([]ObservableInput, error) {
+	if len(text) > MaxObservables*MaxObservableLen {
+		return nil, fault.Field("observables", "invalid.too_long", "max", MaxObservables*MaxObservableLen)
+	}
+	res, err := ioc.Extract(text, ioc.Limits{MaxItems: MaxObservables + 1})
+	if err != nil {
+		return nil, fault.Field("observables", "case.too_many_observables", "max", MaxObservables)
+	}
+	if len(res.Rejected) > 0 {
+		return nil, fault.Field("observables", "case.bad_observable_text", "value", res.Rejected[0].Text)
+	}
+	var out []ObservableInput
+	for _, it := range res.Items {
+		var kind model.ObservableKind
+		switch it.Kind {
+		case ioc.IPv4, ioc.IPv6:
+			kind = model.ObsIP
+		case ioc.Domain:
+			kind = model.ObsDomain
+		case ioc.URL:
+			kind = model.ObsURL
+		case ioc.MD5, ioc.SHA1, ioc.SHA256:
+			kind = model.ObsHash
+		default: // networks and email addresses are not case observables
+			return nil, fault.Field("observables", "case.bad_observable_text", "value", it.Value)
+		}
+		out = append(out, ObservableInput{Kind: string(kind), Value: it.Value})
+	}
+	if len(out) > MaxObservables {
+		return nil, fault.Field("observables", "case.too_many_observables", "max", MaxObservables)
+	}
+	return out, nil
+}
+
+// ObservablesText writes observables back one per line, as ObservablesFromText reads them.
+func ObservablesText(obs []ObservableInput) string {
+	var b []byte
+	for _, o := range obs {
+		b = append(b, o.Value...)
+		b = append(b, '\n')
+	}
+	return string(b)
+}

@@ -1,6 +1,7 @@
 package desk_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -516,5 +517,31 @@ func TestEnumsHaveMessages(t *testing.T) {
 				t.Errorf("%s: no message %s", l, k)
 			}
 		}
+	}
+}
+
+func TestObservablesFromText(t *testing.T) {
+	obs, err := desk.ObservablesFromText("203.0.113[.]7\nevil.example.com hxxps://evil.example.com/login\n44d88612fea8a8f36de82e1278abb02f\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, o := range obs {
+		kinds = append(kinds, o.Kind+"="+o.Value)
+	}
+	if got := strings.Join(kinds, " "); got != "ip=203.0.113.7 domain=evil.example.com url=https://evil.example.com/login hash=44d88612fea8a8f36de82e1278abb02f" {
+		t.Fatalf("got %s", got)
+	}
+	for _, bad := range []string{"999.1.1.1", "192.0.2.0/24", "someone@example.com", strings.Repeat("192.0.2.1\n", 1) + strings.Repeat("a", desk.MaxObservables*desk.MaxObservableLen)} {
+		if _, err := desk.ObservablesFromText(bad); len(fault.Fields(err)) == 0 || fault.Fields(err)[0].Field != "observables" {
+			t.Errorf("%.40q: %v", bad, err)
+		}
+	}
+	var many strings.Builder
+	for i := range desk.MaxObservables + 1 {
+		fmt.Fprintf(&many, "192.0.2.%d\n198.51.100.%d\n", i%250, i%250)
+	}
+	if _, err := desk.ObservablesFromText(many.String()); !fault.Is(err, fault.Invalid) {
+		t.Errorf("too many: %v", err)
 	}
 }
