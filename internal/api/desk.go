@@ -9,6 +9,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/desk"
 	"github.com/renkei-dev/renkei/internal/fault"
 	"github.com/renkei-dev/renkei/internal/model"
+	"github.com/renkei-dev/renkei/internal/store"
 )
 
 // ---- JSON shapes of the consultation desk ----
@@ -168,7 +169,95 @@ var caseFilters = append([]param{
 	{"q", "string", "part of the title"}, {"mine", "boolean", "only my organization's own reports"},
 }, pageParams...)
 
+// CaseReport is the event-impact report of a window.
+type CaseReport struct {
+	From       time.Time   `json:"from"`
+	To         time.Time   `json:"to"`
+	ByCategory []CaseCount `json:"by_category"`
+	ByState    []CaseCount `json:"by_state"`
+	Cases      []Case      `json:"cases" doc:"cases filed in the window with event impact or public visibility, oldest first"`
+	Markdown   string      `json:"markdown" doc:"the report as Markdown, in the caller's language"`
+	Truncated  bool        `json:"truncated"`
+}
+
+// UrgencyFigures are the response times of one urgency's cases.
+type UrgencyFigures struct {
+	Urgency                 string `json:"urgency"`
+	Cases                   int    `json:"cases"`
+	Responded               int    `json:"responded"`
+	Resolved                int    `json:"resolved"`
+	MedianResponseSeconds   int64  `json:"median_response_seconds" doc:"0 when none responded"`
+	MedianResolutionSeconds int64  `json:"median_resolution_seconds" doc:"0 when none resolved"`
+}
+
+// CaseFigures are the desk's counts for metrics over a window.
+type CaseFigures struct {
+	From       time.Time        `json:"from"`
+	To         time.Time        `json:"to"`
+	ByCategory []CaseCount      `json:"by_category"`
+	ByKind     []CaseCount      `json:"by_kind"`
+	Urgencies  []UrgencyFigures `json:"urgencies"`
+}
+
+func countsOut(cs []store.CaseCount) []CaseCount {
+	out := []CaseCount{}
+	for _, c := range cs {
+		out = append(out, CaseCount{Key: c.Key, Count: c.Count})
+	}
+	return out
+}
+
+var windowParams = []param{{"from", "string", "start of the window, RFC 3339 (required)"}, {"to", "string", "end of the window, RFC 3339 (required; at most 31 days after from)"}}
+
+func window(r *http.Request) (time.Time, time.Time, error) {
+	var errs fault.List
+	from, err := queryTime(r, "from")
+	errs.AddErr("from", err)
+	to, err := queryTime(r, "to")
+	errs.AddErr("to", err)
+	return from, to, errs.Err()
+}
+
+func (x *API) caseReport(r *http.Request, p auth.Principal) (any, error) {
+	from, to, err := window(r)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := x.app.Desk.EventReport(r.Context(), p, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if err := x.app.Desk.RecordExport(r.Context(), p, rep, "json"); err != nil {
+		return nil, err
+	}
+	out := CaseReport{From: rep.From, To: rep.To, ByCategory: countsOut(rep.ByCategory), ByState: countsOut(rep.ByState), Cases: []Case{},
+		Markdown: rep.Markdown(p.User.Lang, p.User.Location()), Truncated: rep.Truncated}
+	for _, c := range rep.Cases {
+		out.Cases = append(out.Cases, caseOut(c.Case, c.Status))
+	}
+	return out, nil
+}
+
+func (x *API) caseFigures(r *http.Request, p auth.Principal) (any, error) {
+	from, to, err := window(r)
+	if err != nil {
+		return nil, err
+	}
+	f, err := x.app.Desk.Figures(r.Context(), p, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := CaseFigures{From: f.From, To: f.To, ByCategory: countsOut(f.ByCategory), ByKind: countsOut(f.ByKind), Urgencies: []UrgencyFigures{}}
+	for _, u := range f.Urgencies {
+		out.Urgencies = append(out.Urgencies, UrgencyFigures{Urgency: string(u.Urgency), Cases: u.Cases, Responded: u.Responded, Resolved: u.Resolved,
+			MedianResponseSeconds: int64(u.MedianResponse / time.Second), MedianResolutionSeconds: int64(u.MedianResolution / time.Second)})
+	}
+	return out, nil
+}
+
 func (x *API) deskRoutes() {
+	x.add(&op{Method: "GET", Path: "/cases/report", ID: "caseReport", Tag: "cases", Summary: "The event-impact report of a window (center staff; audited)", Query: windowParams, Resp: CaseReport{}, Handle: x.caseReport})
+	x.add(&op{Method: "GET", Path: "/cases/figures", ID: "caseFigures", Tag: "cases", Summary: "Cases by category and kind, median response and resolution times per urgency, of the cases the caller may see", Query: windowParams, Resp: CaseFigures{}, Handle: x.caseFigures})
 	x.add(&op{Method: "POST", Path: "/cases", ID: "fileCase", Tag: "cases", Summary: "Report an incident, ask for support or advice", Body: CaseInput{}, Resp: Case{}, Status: 201, Handle: x.fileCase})
 	x.add(&op{Method: "GET", Path: "/cases", ID: "listCases", Tag: "cases", Summary: "The center's queue, or the caller's own and partner cases; newest first", Query: caseFilters, Resp: List[Case]{}, Handle: x.listCases})
 	x.add(&op{Method: "GET", Path: "/cases/counts", ID: "countCases", Tag: "cases", Summary: "Counts of the cases the caller may see",

@@ -246,5 +246,26 @@ func TestCaseBadInput(t *testing.T) {
 		an.do("POST", path+"/merge", map[string]any{"into": 424242}).fieldProblem(t, "into")
 		an.do("PUT", path+"/assignment", map[string]any{"team": strings.Repeat("t", desk.MaxTeamLen+1)}).fieldProblem(t, "team")
 		w.anon(t).get("/api/v1/cases").problem(t, 401, "unauthorized")
+
+		// The report and the figures.
+		win := "?from=2026-07-23T15:00:00Z&to=2026-07-24T03:00:00Z"
+		var rep api.CaseReport
+		an.get("/api/v1/cases/report"+win).ok(t, 200, &rep)
+		if len(rep.Cases) != 1 || rep.Cases[0].ID != k.ID || !strings.Contains(rep.Markdown, "#"+fmt.Sprint(k.ID)) {
+			t.Errorf("report %+v", rep)
+		}
+		a.get("/api/v1/cases/report"+win).problem(t, 403, "forbidden")
+		an.get("/api/v1/cases/report?from=2026-07-24T03:00:00Z&to=2026-07-23T15:00:00Z").fieldProblem(t, "to")
+		an.get("/api/v1/cases/report?from=yesterday&to=2026-07-23T15:00:00Z").fieldProblem(t, "from")
+		an.get("/api/v1/cases/report?from=2026-01-01T00:00:00Z&to=2026-07-23T15:00:00Z").fieldProblem(t, "to")
+		var fig api.CaseFigures
+		a.get("/api/v1/cases/figures"+win).ok(t, 200, &fig)
+		if len(fig.ByKind) != 1 || fig.ByKind[0].Count != 1 || len(fig.Urgencies) != 4 || fig.Urgencies[0].Cases != 1 {
+			t.Errorf("figures %+v", fig)
+		}
+		w.as(t, w.memberB).get("/api/v1/cases/figures"+win).ok(t, 200, &fig)
+		if len(fig.ByKind) != 0 || fig.Urgencies[0].Cases != 0 {
+			t.Errorf("another organization's figures %+v", fig)
+		}
 	})
 }

@@ -33,6 +33,9 @@ func (web *Web) registerDesk(h func(string, http.HandlerFunc), s func(http.Handl
 	h("POST /desk/cases/{id}/partners", s(web.deskInvite))
 	h("POST /desk/cases/{id}/partners/{org}/revoke", s(web.deskRevoke))
 	h("POST /desk/cases/{id}/links", s(web.deskLink))
+	h("GET /desk/report", s(web.deskReport))
+	h("GET /desk/report.md", s(web.deskReportFile("md")))
+	h("GET /desk/report.csv", s(web.deskReportFile("csv")))
 }
 
 // Template helpers: names of the desk's codes in the page's language.
@@ -467,3 +470,113 @@ func (web *Web) deskLink(w http.ResponseWriter, r *http.Request) {
 
 // CaseEventName names a timeline entry's kind.
 func (p *page) CaseEventName(kind string) string { return p.T("deskcase.event." + kind) }
+
+// ---- The event-impact report and the desk's figures ----
+
+type deskReportData struct {
+	From, To string // datetime-local values in the reader's zone
+	Query    string // from=…&to=… for the download links
+	Report   desk.Report
+	Figures  desk.Figures
+	Ready    bool
+}
+
+// reportWindow reads from and to (datetime-local, the reader's zone); without them the
+// window is the current half-day, the seeds' AM and PM reports.
+func reportWindow(r *http.Request, loc *time.Location, now time.Time) (time.Time, time.Time, error) {
+	q := r.URL.Query()
+	if q.Get("from") == "" && q.Get("to") == "" {
+		n := now.In(loc)
+		from := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
+		if n.Hour() >= 12 {
+			from = from.Add(12 * time.Hour)
+		}
+		return from, from.Add(12 * time.Hour), nil
+	}
+	var errs fault.List
+	from, err := time.ParseInLocation("2006-01-02T15:04", q.Get("from"), loc)
+	if err != nil {
+		errs.Add("from", "deskform.bad_time")
+	}
+	to, err := time.ParseInLocation("2006-01-02T15:04", q.Get("to"), loc)
+	if err != nil {
+		errs.Add("to", "deskform.bad_time")
+	}
+	return from, to, errs.Err()
+}
+
+func (web *Web) deskReport(w http.ResponseWriter, r *http.Request) {
+	pr := httpx.MustPrincipal(r)
+	p := web.newPage(w, r, "deskreport.title", "desk")
+	from, to, err := reportWindow(r, p.loc, web.app.Desk.Now())
+	d := deskReportData{From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to")}
+	if err == nil {
+		d.From, d.To = from.In(p.loc).Format("2006-01-02T15:04"), to.In(p.loc).Format("2006-01-02T15:04")
+		d.Query = url.Values{"from": {d.From}, "to": {d.To}}.Encode()
+		d.Report, err = web.app.Desk.EventReport(r.Context(), pr, from, to)
+	}
+	if err == nil {
+		d.Figures, err = web.app.Desk.Figures(r.Context(), pr, from, to)
+	}
+	status := http.StatusOK
+	switch {
+	case err == nil:
+		d.Ready = true
+	case fault.KindOf(err) == fault.Invalid:
+		p.setErrors(err)
+		status = http.StatusUnprocessableEntity
+	default:
+		web.fail(w, r, err)
+		return
+	}
+	p.Data = d
+	web.render(w, r, status, "desk_report", p)
+}
+
+// deskReportFile downloads the report as Markdown or CSV; each download is audited.
+func (web *Web) deskReportFile(format string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		pr := httpx.MustPrincipal(r)
+		loc := pr.User.Location()
+		from, to, err := reportWindow(r, loc, web.app.Desk.Now())
+		var rep desk.Report
+		if err == nil {
+			rep, err = web.app.Desk.EventReport(r.Context(), pr, from, to)
+		}
+		if err == nil {
+			err = web.app.Desk.RecordExport(r.Context(), pr, rep, format)
+		}
+		if err != nil {
+			web.fail(w, r, err)
+			return
+		}
+		name := "event-impact-" + from.In(loc).Format("20060102-1504")
+		var body []byte
+		if format == "csv" {
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			body = rep.CSV(lang(r), loc)
+			name += ".csv"
+		} else {
+			w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
+			body = []byte(rep.Markdown(lang(r), loc))
+			name += ".md"
+		}
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(body)
+	}
+}
+
+// Minutes shows a duration in whole minutes, or a dash for none.
+func (p *page) Minutes(d time.Duration) string {
+	if d <= 0 {
+		return "—"
+	}
+	return strconv.FormatInt(int64(d.Round(time.Minute)/time.Minute), 10)
+}
+
+// CaseCategoryCode and CaseStateCode name a category or state given as a code (counts).
+func (p *page) CaseCategoryCode(code string) string {
+	return p.CaseCategoryName(model.CaseCategory(code))
+}
+func (p *page) CaseStateCode(code string) string { return p.CaseStateName(model.CaseState(code)) }

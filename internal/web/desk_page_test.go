@@ -124,3 +124,45 @@ func TestDeskPages(t *testing.T) {
 		expectStatus(t, "reporter closes", s.postCSRF(path+"/transition", url.Values{"to": {"closed"}}), http.StatusForbidden)
 	})
 }
+
+func TestDeskReportPage(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		env := testapp.New(t, db)
+		center := env.Org("対処調整センター", model.KindCenter)
+		venue := env.Org("湾岸アリーナ", model.KindVenue)
+		analyst := env.Person(center, "analyst@center.example", model.RoleAnalyst)
+		member := env.Person(venue, "m@venue.example", model.RoleMember)
+		base := env.Server()
+		an := newVisitor(t, env, base)
+		an.signInAs(analyst, env.EnrolTOTP(analyst))
+		m := newVisitor(t, env, base)
+		m.signInAs(member, nil)
+		// 2026-07-24 09:00 JST is in the morning report.
+		r := m.postCSRF("/desk/new", url.Values{"kind": {"incident"}, "category": {"dos"}, "title": {"入場ゲートへのDDoS"},
+			"description": {"d"}, "urgency": {"critical"}, "event_impact": {"yes"}})
+		expectStatus(t, "file", r, http.StatusSeeOther)
+		r = an.get("/desk/report")
+		expectStatus(t, "report", r, 200)
+		if !strings.Contains(r.body, `value="2026-07-24T00:00"`) || !strings.Contains(r.body, `value="2026-07-24T12:00"`) {
+			t.Error("the default window is not this morning")
+		}
+		if !strings.Contains(r.body, "入場ゲートへのDDoS") || !strings.Contains(r.body, "湾岸アリーナ") || !strings.Contains(r.body, "DoS/DDoS攻撃") {
+			t.Errorf("report page: %s", r.body[strings.Index(r.body, "<main"):])
+		}
+		r = an.get("/desk/report.csv?from=2026-07-24T00%3A00&to=2026-07-24T12%3A00")
+		if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") || !strings.Contains(r.body, "入場ゲートへのDDoS") {
+			t.Errorf("csv %d %q", r.status, r.header.Get("Content-Type"))
+		}
+		r = an.get("/desk/report.md?from=2026-07-24T00%3A00&to=2026-07-24T12%3A00")
+		if r.status != 200 || !strings.Contains(r.body, "# 大会影響報告") || !strings.Contains(r.header.Get("Content-Disposition"), ".md") {
+			t.Errorf("markdown %d", r.status)
+		}
+		r = an.get("/desk/report?from=2026-07-24T12%3A00&to=2026-07-24T00%3A00")
+		expectStatus(t, "reversed window", r, http.StatusUnprocessableEntity)
+		r = an.get("/desk/report?from=yesterday&to=2026-07-24T00%3A00")
+		expectStatus(t, "bad time", r, http.StatusUnprocessableEntity)
+		// Members have no report.
+		expectStatus(t, "member's report", m.get("/desk/report"), http.StatusForbidden)
+		expectStatus(t, "member's csv", m.get("/desk/report.csv"), http.StatusForbidden)
+	})
+}
