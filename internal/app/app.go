@@ -101,6 +101,7 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 	if err != nil {
 		return nil, err
 	}
+	deskService.SetSNS(snsService)
 	return &App{
 		Config:      cfg,
 		DB:          db,

@@ -19,6 +19,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/ioc"
 	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/policy"
+	"github.com/renkei-dev/renkei/internal/sns"
 	"github.com/renkei-dev/renkei/internal/store"
 )
 
@@ -42,6 +43,7 @@ type Service struct {
 	sla    SLA
 	filed  []func(model.Case)
 	signal Signal
+	sns    *sns.Service // where sanitized cases are published
 }
 
 // Signal tells live listeners that something changed (see sns.Signal).

@@ -33,6 +33,8 @@ func (web *Web) registerDesk(h func(string, http.HandlerFunc), s func(http.Handl
 	h("POST /desk/cases/{id}/partners", s(web.deskInvite))
 	h("POST /desk/cases/{id}/partners/{org}/revoke", s(web.deskRevoke))
 	h("POST /desk/cases/{id}/links", s(web.deskLink))
+	h("GET /desk/cases/{id}/publish", s(web.deskPublishPage))
+	h("POST /desk/cases/{id}/publish", s(web.deskPublish))
 	h("GET /desk/report", s(web.deskReport))
 	h("GET /desk/report.md", s(web.deskReportFile("md")))
 	h("GET /desk/report.csv", s(web.deskReportFile("csv")))
@@ -580,3 +582,60 @@ func (p *page) CaseCategoryCode(code string) string {
 	return p.CaseCategoryName(model.CaseCategory(code))
 }
 func (p *page) CaseStateCode(code string) string { return p.CaseStateName(model.CaseState(code)) }
+
+// ---- Sanitized publication ----
+
+type deskPublishData struct {
+	Case        model.Case
+	Input       desk.Publication
+	Communities []model.Community
+	TLPs        []model.TLP
+}
+
+func (web *Web) deskPublishForm(w http.ResponseWriter, r *http.Request, status int, in *desk.Publication, formErr error) {
+	pr := httpx.MustPrincipal(r)
+	id := idParam(r, "id")
+	v, err := web.app.Desk.Get(r.Context(), pr, id)
+	if err != nil {
+		web.fail(w, r, err)
+		return
+	}
+	p := web.newPage(w, r, "deskpubform.title", "desk")
+	if in == nil {
+		draft, err := web.app.Desk.PublicationDraft(r.Context(), pr, id, p.Lang)
+		if err != nil {
+			web.fail(w, r, err)
+			return
+		}
+		in = &draft
+	}
+	comms, err := web.app.Communities.Mine(r.Context(), pr, store.Page{Limit: store.MaxPage})
+	if err != nil {
+		web.fail(w, r, err)
+		return
+	}
+	if formErr != nil {
+		p.setErrors(formErr)
+	}
+	p.Data = deskPublishData{Case: v.Case, Input: *in, Communities: comms, TLPs: []model.TLP{model.TLPClear, model.TLPGreen, model.TLPAmber, model.TLPAmberStrict}}
+	web.render(w, r, status, "desk_publish", p)
+}
+
+func (web *Web) deskPublishPage(w http.ResponseWriter, r *http.Request) {
+	web.deskPublishForm(w, r, http.StatusOK, nil, nil)
+}
+
+func (web *Web) deskPublish(w http.ResponseWriter, r *http.Request) {
+	community, _ := strconv.ParseInt(r.PostFormValue("community_id"), 10, 64)
+	in := desk.Publication{CommunityID: community, Title: r.PostFormValue("title"), Body: r.PostFormValue("body"), TLP: r.PostFormValue("tlp")}
+	t, err := web.app.Desk.Publish(r.Context(), httpx.MustPrincipal(r), idParam(r, "id"), in)
+	if err != nil {
+		if k := fault.KindOf(err); k == fault.Invalid || k == fault.Forbidden {
+			web.deskPublishForm(w, r, statusOf(k), &in, err)
+			return
+		}
+		web.fail(w, r, err)
+		return
+	}
+	web.redirectFlash(w, r, "/topics/"+strconv.FormatInt(t.ID, 10), "flash.case_published")
+}

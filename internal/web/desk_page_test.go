@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renkei-dev/renkei/internal/auth"
+	"github.com/renkei-dev/renkei/internal/community"
 	"github.com/renkei-dev/renkei/internal/i18n"
 	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/store"
@@ -164,5 +166,58 @@ func TestDeskReportPage(t *testing.T) {
 		// Members have no report.
 		expectStatus(t, "member's report", m.get("/desk/report"), http.StatusForbidden)
 		expectStatus(t, "member's csv", m.get("/desk/report.csv"), http.StatusForbidden)
+	})
+}
+
+func TestDeskPublishPage(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		env := testapp.New(t, db)
+		center := env.Org("対処調整センター", model.KindCenter)
+		power := env.Org("東都電力", model.KindOperator)
+		analyst := env.Person(center, "analyst@center.example", model.RoleAnalyst)
+		sato := env.Person(power, "sato@power.example", model.RoleMember)
+		comm, err := env.Communities.Create(testapp.Ctx(), auth.System(), community.Input{NameJA: "情報提供（プロ）", NameEN: "Pro"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range []model.Org{center, power} {
+			if err := env.Communities.AddOrg(testapp.Ctx(), auth.System(), comm.ID, o.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		base := env.Server()
+		an := newVisitor(t, env, base)
+		an.signInAs(analyst, env.EnrolTOTP(analyst))
+		s := newVisitor(t, env, base)
+		s.signInAs(sato, nil)
+		r := s.postCSRF("/desk/new", url.Values{"kind": {"incident"}, "category": {"defacement"}, "title": {"東都電力のサイト改ざん"},
+			"description": {"東都電力のトップページが改ざんされた"}, "urgency": {"high"}, "event_impact": {"no"}})
+		path := strings.TrimSuffix(r.location(), "?filed=1")
+		expectStatus(t, "member's publish form", s.get(path+"/publish"), http.StatusForbidden)
+		r = an.get(path + "/publish")
+		expectStatus(t, "publish form", r, 200)
+		if strings.Contains(r.body[strings.Index(r.body, "<form"):], "東都電力") {
+			t.Error("the draft names the reporting organization")
+		}
+		title, _ := inputValue(r.body, "pub-title")
+		r = an.postCSRF(path+"/publish", url.Values{"title": {title}, "body": {"改ざんの手口と指標"}, "tlp": {"green"}})
+		expectStatus(t, "publish without a community", r, http.StatusUnprocessableEntity)
+		if msg, _ := fieldError(r.body, "community_id"); msg == "" {
+			t.Error("no error on the community")
+		}
+		r = an.postCSRF(path+"/publish", url.Values{"title": {title}, "body": {"改ざんの手口と指標"}, "tlp": {"green"}, "community_id": {idText(comm.ID)}})
+		if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location(), "/topics/") {
+			t.Fatalf("publish: %d %s", r.status, r.location())
+		}
+		topicPath := r.location()
+		if r := s.get(topicPath); r.status != 200 || !strings.Contains(r.body, "改ざんの手口と指標") {
+			t.Errorf("the community does not see the topic: %d", r.status)
+		}
+		if r := an.get(path); !strings.Contains(r.body, `href="`+topicPath+`"`) {
+			t.Error("the center's case page does not link the topic")
+		}
+		if r := s.get(path); strings.Contains(r.body, `href="`+topicPath+`"`) {
+			t.Error("the reporter's case page links the publication")
+		}
 	})
 }
