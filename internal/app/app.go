@@ -102,6 +102,7 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 		return nil, err
 	}
 	deskService.SetSNS(snsService)
+	deskService.SetSignal(liveSignal{hub, notifier}) // wakes the notifier for on-call alerts
 	return &App{
 		Config:      cfg,
 		DB:          db,

@@ -204,6 +204,9 @@ func (s *Service) File(ctx context.Context, p auth.Principal, in CaseInput) (mod
 		if err := s.timeline(ctx, c, p, k.ID, "filed", "", model.CaseNew, map[string]any{"urgency": k.Urgency}, now); err != nil {
 			return err
 		}
+		if err := alertOnCall(ctx, c, k.ID, now); err != nil {
+			return err
+		}
 		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "case.filed", TargetType: "case", TargetID: k.ID,
 			Detail: map[string]any{"org_id": k.OrgID, "kind": k.Kind, "category": k.Category, "urgency": k.Urgency,
 				"event_impact": k.EventImpact, "observables": len(k.Observables)}}, now)

@@ -35,6 +35,9 @@ func (web *Web) registerDesk(h func(string, http.HandlerFunc), s func(http.Handl
 	h("POST /desk/cases/{id}/links", s(web.deskLink))
 	h("GET /desk/cases/{id}/publish", s(web.deskPublishPage))
 	h("POST /desk/cases/{id}/publish", s(web.deskPublish))
+	h("GET /desk/oncall", s(web.deskOnCall))
+	h("POST /desk/oncall", s(web.deskOnCallAdd))
+	h("POST /desk/oncall/{id}/remove", s(web.deskOnCallRemove))
 	h("GET /desk/report", s(web.deskReport))
 	h("GET /desk/report.md", s(web.deskReportFile("md")))
 	h("GET /desk/report.csv", s(web.deskReportFile("csv")))
@@ -638,4 +641,89 @@ func (web *Web) deskPublish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.redirectFlash(w, r, "/topics/"+strconv.FormatInt(t.ID, 10), "flash.case_published")
+}
+
+// ---- The on-call rota ----
+
+type deskShift struct {
+	ID       int64
+	Name     string
+	StartsAt time.Time
+	EndsAt   time.Time
+	Now      bool
+}
+
+type deskOnCallData struct {
+	Shifts     []deskShift
+	Staff      []model.User
+	From, To   string
+	UserID     int64
+	MaxShiftDy int
+}
+
+func (web *Web) deskOnCallPage(w http.ResponseWriter, r *http.Request, status int, in *deskOnCallData, formErr error) {
+	pr := httpx.MustPrincipal(r)
+	shifts, err := web.app.Desk.Shifts(r.Context(), pr)
+	if err != nil {
+		web.fail(w, r, err)
+		return
+	}
+	p := web.newPage(w, r, "deskoncall.title", "desk")
+	if formErr != nil {
+		p.setErrors(formErr)
+	}
+	d := deskOnCallData{}
+	if in != nil {
+		d = *in
+	}
+	d.Staff, d.MaxShiftDy = web.centerStaff(r.Context(), pr), int(desk.MaxShift/(24*time.Hour))
+	names := web.names(r.Context(), pr)
+	now := web.app.Desk.Now()
+	for _, s := range shifts {
+		d.Shifts = append(d.Shifts, deskShift{ID: s.ID, Name: names.person(s.UserID), StartsAt: s.StartsAt, EndsAt: s.EndsAt,
+			Now: !now.Before(s.StartsAt) && now.Before(s.EndsAt)})
+	}
+	p.Data = d
+	web.render(w, r, status, "desk_oncall", p)
+}
+
+func (web *Web) deskOnCall(w http.ResponseWriter, r *http.Request) {
+	web.deskOnCallPage(w, r, http.StatusOK, nil, nil)
+}
+
+func (web *Web) deskOnCallAdd(w http.ResponseWriter, r *http.Request) {
+	pr := httpx.MustPrincipal(r)
+	loc := pr.User.Location()
+	in := deskOnCallData{From: r.PostFormValue("starts_at"), To: r.PostFormValue("ends_at")}
+	in.UserID, _ = strconv.ParseInt(r.PostFormValue("user_id"), 10, 64)
+	var errs fault.List
+	from, err := time.ParseInLocation("2006-01-02T15:04", in.From, loc)
+	if err != nil {
+		errs.Add("starts_at", "deskform.bad_time")
+	}
+	to, err := time.ParseInLocation("2006-01-02T15:04", in.To, loc)
+	if err != nil {
+		errs.Add("ends_at", "deskform.bad_time")
+	}
+	err = errs.Err()
+	if err == nil {
+		_, err = web.app.Desk.AddShift(r.Context(), pr, in.UserID, from, to)
+	}
+	if err != nil {
+		if fault.KindOf(err) == fault.Invalid {
+			web.deskOnCallPage(w, r, http.StatusUnprocessableEntity, &in, err)
+			return
+		}
+		web.fail(w, r, err)
+		return
+	}
+	web.redirectFlash(w, r, "/desk/oncall", "flash.oncall_added")
+}
+
+func (web *Web) deskOnCallRemove(w http.ResponseWriter, r *http.Request) {
+	if err := web.app.Desk.RemoveShift(r.Context(), httpx.MustPrincipal(r), idParam(r, "id")); err != nil {
+		web.fail(w, r, err)
+		return
+	}
+	web.redirectFlash(w, r, "/desk/oncall", "flash.oncall_removed")
 }

@@ -221,3 +221,31 @@ func TestDeskPublishPage(t *testing.T) {
 		}
 	})
 }
+
+func TestDeskOnCallPage(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		env := testapp.New(t, db)
+		center := env.Org("対処調整センター", model.KindCenter)
+		power := env.Org("東都電力", model.KindOperator)
+		analyst := env.Person(center, "analyst@center.example", model.RoleAnalyst)
+		sato := env.Person(power, "sato@power.example", model.RoleMember)
+		base := env.Server()
+		an := newVisitor(t, env, base)
+		an.signInAs(analyst, env.EnrolTOTP(analyst))
+		s := newVisitor(t, env, base)
+		s.signInAs(sato, nil)
+		expectStatus(t, "member's rota", s.get("/desk/oncall"), http.StatusForbidden)
+		// The clock is at 09:00 JST on 2026-07-24.
+		r := an.postCSRF("/desk/oncall", url.Values{"user_id": {idText(analyst.ID)}, "starts_at": {"2026-07-24T12:00"}, "ends_at": {"2026-07-24T08:00"}})
+		expectStatus(t, "reversed shift", r, http.StatusUnprocessableEntity)
+		if v, _ := inputValue(r.body, "starts_at"); v != "2026-07-24T12:00" {
+			t.Errorf("the typed start was lost: %q", v)
+		}
+		r = an.postCSRF("/desk/oncall", url.Values{"user_id": {idText(analyst.ID)}, "starts_at": {"2026-07-24T08:00"}, "ends_at": {"2026-07-24T20:00"}})
+		expectStatus(t, "add shift", r, http.StatusSeeOther)
+		r = an.get("/desk/oncall")
+		if !strings.Contains(r.body, "当直中") || !strings.Contains(r.body, "2026-07-24 20:00 JST") {
+			t.Errorf("rota: %s", r.body[strings.Index(r.body, "<main"):])
+		}
+	})
+}
