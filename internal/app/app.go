@@ -12,6 +12,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/auth"
 	"github.com/renkei-dev/renkei/internal/community"
 	"github.com/renkei-dev/renkei/internal/config"
+	"github.com/renkei-dev/renkei/internal/desk"
 	"github.com/renkei-dev/renkei/internal/directory"
 	"github.com/renkei-dev/renkei/internal/live"
 	"github.com/renkei-dev/renkei/internal/notify"
@@ -29,6 +30,7 @@ type App struct {
 	Directory   *directory.Service
 	Communities *community.Service
 	SNS         *sns.Service
+	Desk        *desk.Service
 	Live        *live.Hub // started by the server (Run), which ends its streams at shutdown
 	Notify      *notify.Notifier
 	Log         *slog.Logger
@@ -94,6 +96,13 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 		return nil, err
 	}
 	snsService.SetSignal(liveSignal{hub, notifier})
+	// Consultation desk.
+	deskService, err := newDesk(db, cfg, now)
+	if err != nil {
+		return nil, err
+	}
+	deskService.SetSNS(snsService)
+	deskService.SetSignal(liveSignal{hub, notifier}) // wakes the notifier for on-call alerts
 	return &App{
 		Config:      cfg,
 		DB:          db,
@@ -101,11 +110,23 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 		Directory:   directory.New(db, now),
 		Communities: community.New(db, now),
 		SNS:         snsService,
+		Desk:        deskService,
 		Live:        hub,
 		Notify:      notifier,
 		Log:         log,
 		Now:         now,
 	}, nil
+}
+
+func newDesk(db *store.DB, cfg config.Config, now func() time.Time) (*desk.Service, error) {
+	sla := desk.DefaultSLA()
+	if cfg.DeskSLA != "" {
+		var err error
+		if sla, err = desk.ParseSLA(cfg.DeskSLA); err != nil {
+			return nil, fmt.Errorf("--desk-sla: %w", err)
+		}
+	}
+	return desk.New(db, now, sla), nil
 }
 
 func openBox(cfg config.Config) (*secretbox.Box, error) {

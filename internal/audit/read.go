@@ -24,6 +24,10 @@ var Actions = []string{
 	"topic.viewed_red", "comment.deleted", "attachment.downloaded",
 	"webhook.created", "webhook.paused", "webhook.resumed", "webhook.secret_rotated", "webhook.deleted",
 	"settings.changed", "audit.verified", "audit.exported",
+	// Consultation desk.
+	"case.filed", "case.message", "case.note", "case.state", "case.assigned", "case.urgency",
+	"case.partner_invited", "case.partner_revoked", "case.linked", "case.merged", "case.published",
+	"case.report_exported", "desk.oncall_added", "desk.oncall_removed",
 }
 
 // Query filters the log.

@@ -63,6 +63,9 @@ type Config struct {
 	MonitorHostRate    float64 // connections per second to one host
 	MonitorDNSRate     float64 // queries per second to the resolver; 0: no limit
 	MonitorPorts       []int   // risky ports looked for on registered addresses; nil: the monitor's list
+	// Consultation desk: SLA clocks per urgency, "critical=30m/8h,high=1h/24h,…"
+	// (empty: the defaults of internal/desk).
+	DeskSLA string
 }
 
 // Defaults returns the settings used when nothing is given.
@@ -149,6 +152,7 @@ func (c *Config) BindServe(fs *flag.FlagSet) {
 		c.MonitorPorts = ps
 		return err
 	})
+	fs.StringVar(&c.DeskSLA, "desk-sla", c.DeskSLA, "consultation desk SLA per urgency, time to first response/resolution: critical=30m/8h,high=1h/24h,medium=4h/72h,low=24h/168h (empty: these)")
 }
 
 // ParsePorts parses a comma-separated list of TCP ports.

@@ -99,6 +99,9 @@ func (web *Web) Register(mux *http.ServeMux) {
 	h("POST /comments/{id}/delete", s(web.commentDelete))
 	h("GET /attachments/{id}", s(web.attachmentDownload))
 
+	// The consultation desk (desk.go).
+	web.registerDesk(h, s)
+
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))
 }
 
