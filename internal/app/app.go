@@ -15,6 +15,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/directory"
 	"github.com/renkei-dev/renkei/internal/live"
 	"github.com/renkei-dev/renkei/internal/notify"
+	"github.com/renkei-dev/renkei/internal/observe"
 	"github.com/renkei-dev/renkei/internal/search"
 	"github.com/renkei-dev/renkei/internal/secretbox"
 	"github.com/renkei-dev/renkei/internal/sns"
@@ -31,6 +32,7 @@ type App struct {
 	SNS         *sns.Service
 	Live        *live.Hub // started by the server (Run), which ends its streams at shutdown
 	Notify      *notify.Notifier
+	Observe     *observe.Service // observation assets and private notices
 	Log         *slog.Logger
 	Now         func() time.Time
 }
@@ -94,6 +96,8 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 		return nil, err
 	}
 	snsService.SetSignal(liveSignal{hub, notifier})
+	observeService := observe.New(db, now, cfg.NoticeRemindAfter)
+	observeService.SetSignal(notifier)
 	return &App{
 		Config:      cfg,
 		DB:          db,
@@ -103,6 +107,7 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 		SNS:         snsService,
 		Live:        hub,
 		Notify:      notifier,
+		Observe:     observeService,
 		Log:         log,
 		Now:         now,
 	}, nil

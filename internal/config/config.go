@@ -53,6 +53,10 @@ type Config struct {
 	DigestHour          int    // JST
 	WebhookAllowHTTP    bool
 	WebhookAllowPrivate bool
+
+	// Observation notices: how long one may stay unread before its organization is
+	// reminded by email (negative: never).
+	NoticeRemindAfter time.Duration
 }
 
 // Defaults returns the settings used when nothing is given.
@@ -76,6 +80,8 @@ func Defaults() Config {
 		SMTPTLS:    "starttls",
 		SMTPFrom:   "Renkei <renkei@localhost>",
 		DigestHour: 8,
+
+		NoticeRemindAfter: 24 * time.Hour,
 	}
 }
 
@@ -125,6 +131,7 @@ func (c *Config) BindServe(fs *flag.FlagSet) {
 	fs.IntVar(&c.DigestHour, "digest-hour", c.DigestHour, "hour of the day (Japan time) when daily digests are sent")
 	fs.BoolVar(&c.WebhookAllowHTTP, "webhook-allow-http", c.WebhookAllowHTTP, "accept http:// webhook URLs (closed networks only)")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks reach private and loopback addresses")
+	fs.DurationVar(&c.NoticeRemindAfter, "notice-remind-after", c.NoticeRemindAfter, "remind an organization of an observation notice unread this long (negative: never)")
 }
 
 // ApplyEnv sets every flag not given on the command line from its environment variable.

@@ -101,6 +101,9 @@ func (n *Notifier) renderEmail(ctx context.Context, j job) (email, error) {
 		}
 		subject, body := w.digest(j, count, lines)
 		return email{to: to, subject: subject, body: body}, nil
+	case jobNotice:
+		subject, body, err := w.noticeReminder(ctx, c, actor, j)
+		return email{to: to, subject: subject, body: body}, err
 	}
 	return email{}, dropped("unknown email job " + j.Kind)
 }

@@ -43,6 +43,7 @@ type job struct {
 	WebhookID int64   `json:"webhook_id,omitempty"`
 	Event     string  `json:"event,omitempty"`
 	At        int64   `json:"at,omitempty"` // when it happened, Unix ms
+	NoticeID  int64   `json:"notice_id,omitempty"`
 }
 
 func (j job) encode() string {
