@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -223,26 +224,26 @@ func observable(raw string) (value, addr string, hosts []string) {
 	}
 	host := v
 	if strings.Contains(v, "://") {
+		// Only the host of a URL is told: its path and query are the source's, not the
+		// organization's.
 		var a store.Asset
 		a.Kind = KindURL
 		if fill(&a, v) != nil {
 			return "", "", nil
 		}
 		if a.AddrLo != "" {
-			return a.Value, a.AddrLo, nil
+			u, _ := url.Parse(a.Value)
+			ip, _ := netip.ParseAddr(u.Hostname())
+			return ip.Unmap().String(), a.AddrLo, nil
 		}
 		host = reverseHost(a.HostRev)
-		v = a.Value
 	}
 	h, err := hostName(strings.TrimSuffix(host, "."))
 	if err != nil {
 		return "", "", nil
 	}
-	if !strings.Contains(v, "://") {
-		v = h
-	}
 	rev := reverseHost(h)
-	return v, "", append([]string{rev}, parentHosts(rev)...)
+	return h, "", append([]string{rev}, parentHosts(rev)...)
 }
 
 func (s *Service) noticeOfMatch(ctx context.Context, c store.Conn, a store.Asset, value string, now time.Time) (int64, error) {
