@@ -38,6 +38,8 @@ func init() {
 				{name: "observe.Service.GetAsset (every id)", ids: serviceGetEach(func(c *call, id int64) (observe.Asset, error) {
 					return c.w.env.Observe.GetAsset(c.ctx, c.v.p, id)
 				}, func(a observe.Asset) int64 { return a.ID }, nil)},
+				{name: "GET /api/v1/assets", api: true, ids: apiList(fixed("/api/v1/assets"), byID)},
+				{name: "GET /api/v1/assets/{id}", api: true, ids: apiGetEach("/api/v1/assets/%d", byID)},
 			},
 		}.kind(),
 		kindSpec[policy.NoticeFacts]{
@@ -60,6 +62,8 @@ func init() {
 				{name: "observe.Service.GetNotice (every id)", ids: serviceGetEach(func(c *call, id int64) (observe.NoticeView, error) {
 					return c.w.env.Observe.GetNotice(c.ctx, c.v.p, id)
 				}, func(n observe.NoticeView) int64 { return n.ID }, nil)},
+				{name: "GET /api/v1/notices", api: true, ids: apiList(fixed("/api/v1/notices"), byID)},
+				{name: "GET /api/v1/notices/{id}", api: true, ids: apiGetEach("/api/v1/notices/%d", byID)},
 			},
 		}.kind(),
 	)

@@ -40,7 +40,7 @@ func TestFindingsAreNotifiedOnceAndOnChange(t *testing.T) {
 			title string // the newest notice's English title
 			sev   string
 		}{
-			{down(false, "info"), 0, "", ""},                                // fine: nothing to say
+			{down(false, "info"), 0, "", ""},                               // fine: nothing to say
 			{down(true, "high"), 1, "The website does not answer", "high"}, // down: notified
 			{down(true, "high"), 1, "", ""},                                // still down: not again
 			{down(true, "medium"), 1, "", ""},                              // milder: not again
