@@ -102,13 +102,13 @@ func (x *API) observeRoutes() {
 		Body: NoticeInput{}, Resp: List[Notice]{}, Status: 201, Handle: x.sendNotice})
 	x.add(&op{Method: "GET", Path: "/notices", ID: "listNotices", Tag: "notices", Summary: "Notices to the caller's organization (center staff: all), newest first",
 		Query: append([]param{{"org_id", "integer", "only this organization's (center staff)"}, {"unread", "boolean", "only those the organization has not read"}}, pageParams...),
-		Resp: List[Notice]{}, Handle: x.listNotices})
+		Resp:  List[Notice]{}, Handle: x.listNotices})
 	x.add(&op{Method: "GET", Path: "/notices/{id}", ID: "getNotice", Tag: "notices", Summary: "One notice (404 for anyone but its organization and the center)", Resp: Notice{}, Handle: x.getNotice})
 	x.add(&op{Method: "POST", Path: "/notices/{id}/read", ID: "readNotice", Tag: "notices", Summary: "Mark a notice read by the caller", Handle: x.readNotice})
 
 	x.add(&op{Method: "GET", Path: "/assets", ID: "listAssets", Tag: "assets", Summary: "Registered assets of the caller's organization (center staff: all), newest first",
 		Query: append([]param{{"org_id", "integer", "only this organization's (center staff)"}, {"status", "string", "proposed, approved or rejected"}}, pageParams...),
-		Resp: List[Asset]{}, Handle: x.listAssets})
+		Resp:  List[Asset]{}, Handle: x.listAssets})
 	x.add(&op{Method: "POST", Path: "/assets", ID: "proposeAsset", Tag: "assets", Summary: "Propose an asset (org admins; center staff register it approved)",
 		Body: AssetInput{}, Resp: Asset{}, Status: 201, Handle: x.proposeAsset})
 	x.add(&op{Method: "POST", Path: "/assets/import", ID: "importAssets", Tag: "assets", Summary: "Propose assets from CSV lines kind,value[,contact] (the body, text/csv)",
