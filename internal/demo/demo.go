@@ -89,6 +89,10 @@ func Load(ctx context.Context, a *app.App) (Result, error) {
 		return res, err
 	}
 	res.Topics = len(demoTopics)
+	// Observation: registered assets and a history of notices (observe.go).
+	if err := loadObservation(ctx, a, orgIDs, userIDs); err != nil {
+		return res, err
+	}
 	res.SignIns = []SignIn{
 		{"admin@ccc.example", "center admin (2-step verification set up at first sign-in)"},
 		{"k.nakamura@ccc.example", "center analyst"},
