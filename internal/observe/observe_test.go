@@ -382,3 +382,36 @@ func TestRemindersGoToTheTargetOrganizationOnce(t *testing.T) {
 		}
 	})
 }
+
+// Two organizations claiming the same domain at the same moment: exactly one gets it (on
+// PostgreSQL the claims are serialised by a lock; SQLite has one writer).
+func TestConcurrentClaimsOfOneDomain(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := testapp.Ctx()
+		for round := range 5 {
+			errs := make(chan error, 2)
+			value := fmt.Sprintf("contested%d.example.jp", round)
+			for _, p := range []auth.Principal{w.pPowerAdmin, w.pRailAdmin} {
+				go func() {
+					_, err := w.svc.ProposeAsset(ctx, p, observe.AssetInput{Kind: "domain", Value: value})
+					errs <- err
+				}()
+			}
+			ok, conflict := 0, 0
+			for range 2 {
+				switch err := <-errs; {
+				case err == nil:
+					ok++
+				case fault.KindOf(err) == fault.Conflict:
+					conflict++
+				default:
+					t.Fatal(err)
+				}
+			}
+			if ok != 1 || conflict != 1 {
+				t.Fatalf("round %d: %d claims succeeded, %d refused", round, ok, conflict)
+			}
+		}
+	})
+}
