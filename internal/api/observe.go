@@ -113,6 +113,7 @@ func (x *API) observeRoutes() {
 		Body: AssetInput{}, Resp: Asset{}, Status: 201, Handle: x.proposeAsset})
 	x.add(&op{Method: "POST", Path: "/assets/import", ID: "importAssets", Tag: "assets", Summary: "Propose assets from CSV lines kind,value[,contact] (the body, text/csv)",
 		Query: []param{{"org_id", "integer", "the owning organization (default: the caller's)"}}, Upload: true,
+		BodyDoc: "CSV text, one asset per line: kind,value[,contact]; a header line and lines starting with # are skipped",
 		MaxBody: func() int64 { return observe.MaxImportBytes + 1 }, Resp: ImportResult{}, Handle: x.importAssets})
 	x.add(&op{Method: "GET", Path: "/assets/{id}", ID: "getAsset", Tag: "assets", Summary: "One asset", Resp: Asset{}, Handle: x.getAsset})
 	x.add(&op{Method: "POST", Path: "/assets/{id}/decision", ID: "decideAsset", Tag: "assets", Summary: "Approve or reject a proposed asset (center staff)",
