@@ -62,6 +62,9 @@ func TestBrowserNoticeToTwoOrganizations(t *testing.T) {
 		if got := rb.text("#unread-count"); got != "未読 1 件" {
 			t.Errorf("unread count %q", got)
 		}
+		if got := rb.text("header .nav-count"); got != "1" {
+			t.Errorf("the navigation's unread badge shows %q", got)
+		}
 		if rb.count(".notice-item.unread") != 1 {
 			t.Error("the notice is not marked unread")
 		}
@@ -84,6 +87,9 @@ func TestBrowserNoticeToTwoOrganizations(t *testing.T) {
 		}
 		if rb.count("#mark-read") != 0 {
 			t.Error("the read button is still there")
+		}
+		if rb.count("header .nav-count") != 0 {
+			t.Error("the navigation still counts the notice as unread")
 		}
 		rb.noHorizontalScroll()
 

@@ -62,6 +62,7 @@ CREATE TABLE observe_notices (
 );
 CREATE INDEX observe_notices_org ON observe_notices (org_id, id);
 CREATE INDEX observe_notices_unread ON observe_notices (created_at) WHERE first_read_at = 0;
+CREATE INDEX observe_notices_org_unread ON observe_notices (org_id) WHERE first_read_at = 0;
 CREATE INDEX observe_notices_created ON observe_notices (created_at);
 
 -- Who read a notice, one row per person.
