@@ -45,6 +45,7 @@ type op struct {
 	// Upload: the request body is a file (any media type), up to MaxBody bytes rather than
 	// the configured JSON body limit. Download: the result is a *File written as is.
 	Upload   bool
+	BodyDoc  string // describes an Upload body (default: a file named by the name parameter)
 	MaxBody  func() int64
 	Download bool
 	Handle   func(r *http.Request, p auth.Principal) (any, error)

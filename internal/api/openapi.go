@@ -106,7 +106,11 @@ func (g *schemaGen) operation(o *op) map[string]any {
 			"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(o.Body))}}}
 	}
 	if o.Upload {
-		out["requestBody"] = map[string]any{"required": true, "description": "the file's bytes; its name in the name parameter",
+		doc := "the file's bytes; its name in the name parameter"
+		if o.BodyDoc != "" {
+			doc = o.BodyDoc
+		}
+		out["requestBody"] = map[string]any{"required": true, "description": doc,
 			"content": map[string]any{"*/*": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 		responses["400"] = problemResponse(kindBadRequest)
 		responses["413"] = problemResponse(fault.TooLarge)

@@ -64,6 +64,7 @@ func (x *API) routes() {
 	x.topicRoutes()
 	x.notifyRoutes()
 	x.deskRoutes() // consultation desk
+	x.observeRoutes()
 }
 
 func (x *API) me(r *http.Request, p auth.Principal) (any, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/directory"
 	"github.com/renkei-dev/renkei/internal/live"
 	"github.com/renkei-dev/renkei/internal/notify"
+	"github.com/renkei-dev/renkei/internal/observe"
 	"github.com/renkei-dev/renkei/internal/search"
 	"github.com/renkei-dev/renkei/internal/secretbox"
 	"github.com/renkei-dev/renkei/internal/sns"
@@ -33,6 +34,7 @@ type App struct {
 	Desk        *desk.Service
 	Live        *live.Hub // started by the server (Run), which ends its streams at shutdown
 	Notify      *notify.Notifier
+	Observe     *observe.Service // observation assets and private notices
 	Log         *slog.Logger
 	Now         func() time.Time
 }
@@ -103,6 +105,8 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 	}
 	deskService.SetSNS(snsService)
 	deskService.SetSignal(liveSignal{hub, notifier}) // wakes the notifier for on-call alerts
+	observeService := observe.New(db, now, cfg.NoticeRemindAfter)
+	observeService.SetSignal(notifier)
 	return &App{
 		Config:      cfg,
 		DB:          db,
@@ -113,6 +117,7 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 		Desk:        deskService,
 		Live:        hub,
 		Notify:      notifier,
+		Observe:     observeService,
 		Log:         log,
 		Now:         now,
 	}, nil

@@ -66,6 +66,9 @@ type Config struct {
 	// Consultation desk: SLA clocks per urgency, "critical=30m/8h,high=1h/24h,…"
 	// (empty: the defaults of internal/desk).
 	DeskSLA string
+	// Observation notices: how long one may stay unread before its organization is
+	// reminded by email (negative: never).
+	NoticeRemindAfter time.Duration
 }
 
 // Defaults returns the settings used when nothing is given.
@@ -93,6 +96,8 @@ func Defaults() Config {
 		MonitorConcurrency: 32,
 		MonitorHostRate:    2,
 		MonitorDNSRate:     50,
+
+		NoticeRemindAfter: 24 * time.Hour,
 	}
 }
 
@@ -152,6 +157,7 @@ func (c *Config) BindServe(fs *flag.FlagSet) {
 		c.MonitorPorts = ps
 		return err
 	})
+	fs.DurationVar(&c.NoticeRemindAfter, "notice-remind-after", c.NoticeRemindAfter, "remind an organization of an observation notice unread this long (negative: never)")
 	fs.StringVar(&c.DeskSLA, "desk-sla", c.DeskSLA, "consultation desk SLA per urgency, time to first response/resolution: critical=30m/8h,high=1h/24h,medium=4h/72h,low=24h/168h (empty: these)")
 }
 

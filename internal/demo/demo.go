@@ -93,6 +93,10 @@ func Load(ctx context.Context, a *app.App) (Result, error) {
 	if err := loadDesk(ctx, a, orgIDs, userIDs); err != nil {
 		return res, err
 	}
+	// Observation: registered assets and a history of notices (observe.go).
+	if err := loadObservation(ctx, a, orgIDs, userIDs); err != nil {
+		return res, err
+	}
 	res.SignIns = []SignIn{
 		{"admin@ccc.example", "center admin (2-step verification set up at first sign-in)"},
 		{"k.nakamura@ccc.example", "center analyst"},

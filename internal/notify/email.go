@@ -104,6 +104,9 @@ func (n *Notifier) renderEmail(ctx context.Context, j job) (email, error) {
 	case jobCase: // consultation desk (desk.go)
 		subject, body, err := w.caseAlert(ctx, c, j, actor)
 		return email{to: to, subject: subject, body: body}, err
+	case jobNotice:
+		subject, body, err := w.noticeReminder(ctx, c, actor, j)
+		return email{to: to, subject: subject, body: body}, err
 	}
 	return email{}, dropped("unknown email job " + j.Kind)
 }

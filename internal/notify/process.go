@@ -42,8 +42,9 @@ type job struct {
 	Period    string  `json:"period,omitempty"`
 	WebhookID int64   `json:"webhook_id,omitempty"`
 	Event     string  `json:"event,omitempty"`
-	At        int64   `json:"at,omitempty"`      // when it happened, Unix ms
-	CaseID    int64   `json:"case_id,omitempty"` // consultation desk (desk.go)
+	At        int64   `json:"at,omitempty"`        // when it happened, Unix ms
+	CaseID    int64   `json:"case_id,omitempty"`   // consultation desk (desk.go)
+	NoticeID  int64   `json:"notice_id,omitempty"` // observation notices (observe)
 }
 
 func (j job) encode() string {

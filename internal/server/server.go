@@ -151,6 +151,7 @@ func Run(ctx context.Context, a *app.App, ready func(addr string)) error {
 	// The live hub stops with ctx, which ends the open event streams; Shutdown alone would
 	// wait for them.
 	go a.Live.Run(ctx)
+	go a.Observe.Run(ctx, time.Minute, func(err error) { a.Log.Error("notice reminders", "err", err) })
 	notified := make(chan struct{})
 	go func() {
 		defer close(notified)

@@ -64,7 +64,9 @@ type page struct {
 	Errors    map[string]string
 	Data      any
 	Path      string
-	loc       *time.Location
+	// UnreadNotices is how many observation notices the reader's organization has not read.
+	UnreadNotices int
+	loc           *time.Location
 }
 
 // T translates a catalog key in the page's language.
@@ -113,6 +115,7 @@ func (web *Web) newPage(w http.ResponseWriter, r *http.Request, titleKey, nav st
 		u, o := pr.User, pr.Org
 		p.User, p.Org, p.Actor, p.CSRF = &u, &o, pr.Actor, pr.Session.CSRF
 		p.loc = u.Location()
+		p.UnreadNotices, _ = web.app.Observe.UnreadCount(r.Context(), pr) // a badge: no page fails for it
 	} else {
 		p.CSRF = web.formToken(w, r)
 	}

@@ -101,6 +101,19 @@ func (web *Web) Register(mux *http.ServeMux) {
 
 	// The consultation desk (desk.go).
 	web.registerDesk(h, s)
+	// Observation notices and assets (observe.go): 404 for what the reader may not see.
+	h("GET /notices", s(web.noticesPage))
+	h("GET /notices/new", s(web.composePage))
+	h("POST /notices/new", s(web.composePost))
+	h("GET /notices/read-times", s(web.readTimesPage))
+	h("GET /notices/{id}", s(web.noticePage))
+	h("POST /notices/{id}/read", s(web.noticeRead))
+	h("GET /assets", s(web.assetsPage))
+	h("POST /assets", s(web.assetPropose))
+	h("POST /assets/import", s(web.assetImport))
+	for _, action := range []string{"approve", "reject", "delete"} {
+		h("POST /assets/{id}/"+action, s(web.assetAction(action)))
+	}
 
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))
 }
