@@ -15,6 +15,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/desk"
 	"github.com/renkei-dev/renkei/internal/directory"
 	"github.com/renkei-dev/renkei/internal/live"
+	"github.com/renkei-dev/renkei/internal/monitor"
 	"github.com/renkei-dev/renkei/internal/notify"
 	"github.com/renkei-dev/renkei/internal/observe"
 	"github.com/renkei-dev/renkei/internal/search"
@@ -35,6 +36,7 @@ type App struct {
 	Live        *live.Hub // started by the server (Run), which ends its streams at shutdown
 	Notify      *notify.Notifier
 	Observe     *observe.Service // observation assets and private notices
+	Monitor     *monitor.Monitor // checks of approved assets; run by the server with --monitor
 	Log         *slog.Logger
 	Now         func() time.Time
 }
@@ -107,6 +109,12 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 	deskService.SetSignal(liveSignal{hub, notifier}) // wakes the notifier for on-call alerts
 	observeService := observe.New(db, now, cfg.NoticeRemindAfter)
 	observeService.SetSignal(notifier)
+	monCfg := monitor.FromSettings(cfg)
+	monCfg.Now = now
+	mon, err := monitor.New(db, monCfg, approvedTargets{observeService}, findingSink{observeService}, log)
+	if err != nil {
+		return nil, err
+	}
 	return &App{
 		Config:      cfg,
 		DB:          db,
@@ -118,6 +126,7 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 		Live:        hub,
 		Notify:      notifier,
 		Observe:     observeService,
+		Monitor:     mon,
 		Log:         log,
 		Now:         now,
 	}, nil

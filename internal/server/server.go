@@ -152,6 +152,13 @@ func Run(ctx context.Context, a *app.App, ready func(addr string)) error {
 	// wait for them.
 	go a.Live.Run(ctx)
 	go a.Observe.Run(ctx, time.Minute, func(err error) { a.Log.Error("notice reminders", "err", err) })
+	if cfg.Monitor {
+		// Each check runs once across the nodes that run monitors. They stop when Run returns,
+		// which waits for the checks under way.
+		monCtx, stopMonitor := context.WithCancel(ctx)
+		wait := a.Monitor.Start(monCtx)
+		defer func() { stopMonitor(); wait() }()
+	}
 	notified := make(chan struct{})
 	go func() {
 		defer close(notified)

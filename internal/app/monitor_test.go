@@ -1,0 +1,85 @@
+package app_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/renkei-dev/renkei/internal/model"
+	"github.com/renkei-dev/renkei/internal/observe"
+	"github.com/renkei-dev/renkei/internal/store"
+	"github.com/renkei-dev/renkei/internal/testapp"
+	"github.com/renkei-dev/renkei/internal/testdb"
+)
+
+// The monitors built by the app watch the assets the observation service approved and
+// their findings arrive as that organization's notices, once.
+func TestMonitorFindingsBecomeNotices(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		port := ln.Addr().(*net.TCPAddr).Port
+		cfg := testapp.Config(t)
+		cfg.MonitorPorts = []int{port}
+		env := testapp.NewWith(t, db, cfg)
+		ctx := testapp.Ctx()
+		center := env.Org("センター", model.KindCenter)
+		analyst := env.Principal(env.Person(center, "analyst@ccc.example", model.RoleAnalyst))
+		rail := env.Org("鉄道会社", model.KindOperator)
+		other := env.Org("電力会社", model.KindOperator)
+		asset, err := env.Observe.ProposeAsset(ctx, analyst, observe.AssetInput{OrgID: rail.ID, Kind: "ip", Value: "127.0.0.1", Contact: "soc@rail.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if asset.Status != "approved" {
+			t.Fatalf("an asset the center registers is approved at once; got %q", asset.Status)
+		}
+		// The schedule is made when the asset is seen (its first run jittered within a tenth
+		// of the daily interval); each sweep comes after the next run is due.
+		sweep := func() {
+			sctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			if _, _, err := env.Monitor.Sync(sctx); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := env.Monitor.RunDue(sctx); err != nil || n == 0 {
+				t.Fatalf("%d checks ran (%v)", n, err)
+			}
+		}
+		if _, _, err := env.Monitor.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for sweepNo := 1; sweepNo <= 2; sweepNo++ {
+			env.Clock.Advance(27 * time.Hour)
+			sweep()
+			list, _, err := env.Observe.Notices(ctx, analyst, observe.NoticeQuery{OrgID: rail.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) != 1 {
+				t.Fatalf("sweep %d: %d notices to the railway, want 1 (the open port, once)", sweepNo, len(list))
+			}
+			if !strings.Contains(list[0].Evidence, "127.0.0.1") || list[0].AssetID != asset.ID {
+				t.Fatalf("the notice does not name the asset: %+v", list[0])
+			}
+			mine, _, err := env.Observe.Notices(ctx, analyst, observe.NoticeQuery{OrgID: other.ID})
+			if err != nil || len(mine) != 0 {
+				t.Fatalf("another organization got %d notices (%v)", len(mine), err)
+			}
+		}
+	})
+}
