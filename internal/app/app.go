@@ -13,6 +13,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/community"
 	"github.com/renkei-dev/renkei/internal/config"
 	"github.com/renkei-dev/renkei/internal/directory"
+	"github.com/renkei-dev/renkei/internal/intel"
 	"github.com/renkei-dev/renkei/internal/live"
 	"github.com/renkei-dev/renkei/internal/notify"
 	"github.com/renkei-dev/renkei/internal/search"
@@ -29,7 +30,8 @@ type App struct {
 	Directory   *directory.Service
 	Communities *community.Service
 	SNS         *sns.Service
-	Live        *live.Hub // started by the server (Run), which ends its streams at shutdown
+	Intel       *intel.Service // indicator sharing: STIX store, TAXII
+	Live        *live.Hub      // started by the server (Run), which ends its streams at shutdown
 	Notify      *notify.Notifier
 	Log         *slog.Logger
 	Now         func() time.Time
@@ -101,6 +103,7 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 		Directory:   directory.New(db, now),
 		Communities: community.New(db, now),
 		SNS:         snsService,
+		Intel:       intel.New(db, now, intel.Limits{}),
 		Live:        hub,
 		Notify:      notifier,
 		Log:         log,
