@@ -1,8 +1,12 @@
 package leaktest
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/renkei-dev/renkei/internal/auth"
 	"github.com/renkei-dev/renkei/internal/intel"
@@ -72,6 +76,7 @@ func init() {
 					return c.w.env.Intel.Object(c.ctx, c.v.p, id)
 				}, func(v intel.ObjectView) int64 { return v.Version.Seq }, nil)},
 				{name: "intel.Service.Object (correlated)", narrow: latestIndicator, ids: correlatedOfEvery},
+				{name: "GET /taxii2/renkei/collections/{id}/manifest/ (all versions)", api: true, ids: taxiiManifests},
 			},
 		}.kind(),
 	)
@@ -216,6 +221,65 @@ func correlatedOfEvery(c *call) ([]int64, error) {
 		}
 		for _, x := range v.Correlated {
 			note(x.Seq)
+		}
+	}
+	return out, nil
+}
+
+// taxiiManifests pages through every collection's TAXII manifest with the viewer's token
+// and maps each entry to its version by date_added, which is unique in a collection.
+func taxiiManifests(c *call) ([]int64, error) {
+	var out []int64
+	for _, kid := range c.w.ids[colCollections] {
+		k, err := store.GetCollection(c.ctx, c.read(), kid)
+		if err != nil {
+			return nil, err
+		}
+		next := ""
+		for range maxPages {
+			u := fmt.Sprintf("%s/taxii2/renkei/collections/%s/manifest/?match[version]=all&limit=%d", c.w.base, k.UUID, c.w.pageSize)
+			if next != "" {
+				u += "&next=" + url.QueryEscape(next)
+			}
+			req, _ := http.NewRequestWithContext(c.ctx, http.MethodGet, u, nil)
+			req.Header.Set("Authorization", "Bearer "+c.v.token)
+			req.Header.Set("Accept", "application/taxii+json;version=2.1")
+			res, err := c.w.client.Do(req)
+			if err != nil {
+				return nil, err
+			}
+			var m struct {
+				More    bool   `json:"more"`
+				Next    string `json:"next"`
+				Objects []struct {
+					ID        string `json:"id"`
+					DateAdded string `json:"date_added"`
+				} `json:"objects"`
+			}
+			err = json.NewDecoder(res.Body).Decode(&m)
+			res.Body.Close()
+			if res.StatusCode == http.StatusNotFound {
+				break
+			}
+			if res.StatusCode != http.StatusOK || err != nil {
+				return out, fmt.Errorf("manifest of collection %d: %d %v", kid, res.StatusCode, err)
+			}
+			for _, o := range m.Objects {
+				t, err := time.Parse(time.RFC3339Nano, o.DateAdded)
+				if err != nil {
+					return out, err
+				}
+				var seq int64
+				if err := c.read().QueryRow(c.ctx, "SELECT seq FROM stix_objects WHERE collection_id = ? AND date_added = ? AND stix_id = ?",
+					kid, t.UnixMicro(), o.ID).Scan(&seq); err != nil {
+					return out, fmt.Errorf("manifest entry %s %s: %v", o.ID, o.DateAdded, err)
+				}
+				out = append(out, seq)
+			}
+			if !m.More {
+				break
+			}
+			next = m.Next
 		}
 	}
 	return out, nil

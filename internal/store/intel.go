@@ -383,8 +383,11 @@ type ExportQuery struct {
 	TLPs          []string
 	MinConfidence int   // -1: any, including none
 	ValidAt       int64 // microseconds
-	AfterSeq      int64 // keyset
-	Limit         int
+	// Keyset: values after (AfterSeq, AfterKind, AfterValue) in export order.
+	AfterSeq   int64
+	AfterKind  string
+	AfterValue string
+	Limit      int
 }
 
 // ExportRow is one value of an export, with the indicator it comes from.
@@ -402,8 +405,9 @@ type ExportRow struct {
 // versions of a collection that the filter lets through, in seq order.
 func ExportValues(ctx context.Context, c Conn, f Filter, q ExportQuery) ([]ExportRow, error) {
 	where := []string{"o.collection_id = ?", "o.is_latest", "o.type = 'indicator'", "o.revoked = FALSE",
-		"(o.valid_until = 0 OR o.valid_until > ?)", "v.sufficient", "o.seq > ?"}
-	args := []any{q.CollectionID, q.ValidAt, q.AfterSeq}
+		"(o.valid_until = 0 OR o.valid_until > ?)", "v.sufficient",
+		"(o.seq > ? OR (o.seq = ? AND (v.kind > ? OR (v.kind = ? AND v.value > ?))))"}
+	args := []any{q.CollectionID, q.ValidAt, q.AfterSeq, q.AfterSeq, q.AfterKind, q.AfterKind, q.AfterValue}
 	if len(q.Kinds) > 0 {
 		where = append(where, "v.kind IN ("+placeholders(len(q.Kinds))+")")
 		for _, k := range q.Kinds {
