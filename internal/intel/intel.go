@@ -305,15 +305,18 @@ func (s *Service) AddObjects(ctx context.Context, p auth.Principal, uuid string,
 			return err
 		}
 		nowMicro := now.UnixMicro()
-		added := 0
-		for _, a := range good {
-			added++
+		vs := make([]store.StixVersion, len(good))
+		vals := make([][]store.StixValue, len(good))
+		for i, a := range good {
 			last = max(last+1, nowMicro)
 			a.ver.DateAdded = last
-			if _, _, err := store.InsertVersion(ctx, c, a.ver, a.values); err != nil {
-				return err
-			}
-			st.Successes = append(st.Successes, Outcome{ID: a.obj.ID, Version: versionText(a.ver)})
+			vs[i], vals[i] = a.ver, a.values
+		}
+		if _, err := store.InsertVersions(ctx, c, vs, vals); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			st.Successes = append(st.Successes, Outcome{ID: v.StixID, Version: versionText(v)})
 		}
 		if err := store.SetLastAdded(ctx, c, coll.ID, last); err != nil {
 			return err

@@ -28,7 +28,7 @@ type world struct {
 	pStranger, pSuzuki          auth.Principal
 }
 
-func newWorld(t *testing.T, db *store.DB) *world {
+func newWorld(t testing.TB, db *store.DB) *world {
 	env := testapp.New(t, db)
 	w := &world{env: env}
 	center := env.Org("対処調整センター", model.KindCenter)

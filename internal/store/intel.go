@@ -126,52 +126,125 @@ func scanVersion(withRaw bool) func(s scanner) (StixVersion, error) {
 	}
 }
 
-// InsertVersion adds a version of an object to a collection, in a transaction that holds
-// the collection's lock. It reports false, without error, when that version (same id and
-// modified) is already there. The first and latest flags of the object's versions are
-// kept right.
-func InsertVersion(ctx context.Context, c Conn, v StixVersion, values []StixValue) (int64, bool, error) {
-	var exists int
-	if err := c.QueryRow(ctx, "SELECT COUNT(*) FROM stix_objects WHERE collection_id = ? AND stix_id = ? AND modified = ?",
-		v.CollectionID, v.StixID, v.Modified).Scan(&exists); err != nil {
-		return 0, false, err
-	}
-	if exists > 0 {
-		return 0, false, nil
-	}
-	var newer, older int
-	if err := c.QueryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN modified > ? THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN modified < ? THEN 1 ELSE 0 END), 0)
-		FROM stix_objects WHERE collection_id = ? AND stix_id = ?`, v.Modified, v.Modified, v.CollectionID, v.StixID).Scan(&newer, &older); err != nil {
-		return 0, false, err
-	}
-	latest, first := newer == 0, older == 0
-	if latest && older > 0 {
-		if _, err := c.Exec(ctx, "UPDATE stix_objects SET is_latest = FALSE WHERE collection_id = ? AND stix_id = ? AND is_latest",
-			v.CollectionID, v.StixID); err != nil {
-			return 0, false, err
+// InsertVersions adds versions to one collection, in a transaction that holds the
+// collection's lock, a few hundred rows per statement; values[i] are the values of vs[i].
+// It returns, for each version, whether it was added: a version already there (same id
+// and modified, in the collection or earlier in vs) is not. The first and latest flags of
+// every object touched are kept right.
+func InsertVersions(ctx context.Context, c Conn, vs []StixVersion, values [][]StixValue) ([]bool, error) {
+	added := make([]bool, len(vs))
+	const chunk = 200
+	for lo := 0; lo < len(vs); lo += chunk {
+		hi := min(lo+chunk, len(vs))
+		if err := insertChunk(ctx, c, vs[lo:hi], values[lo:hi], added[lo:hi]); err != nil {
+			return nil, err
 		}
 	}
-	if first && newer > 0 {
-		if _, err := c.Exec(ctx, "UPDATE stix_objects SET is_first = FALSE WHERE collection_id = ? AND stix_id = ? AND is_first",
-			v.CollectionID, v.StixID); err != nil {
-			return 0, false, err
+	return added, nil
+}
+
+func insertChunk(ctx context.Context, c Conn, vs []StixVersion, values [][]StixValue, added []bool) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	coll := vs[0].CollectionID
+	type key struct {
+		id  string
+		mod int64
+	}
+	have := map[key]bool{}
+	count := map[string]int{} // versions of each id: stored plus added here
+	ids := map[string]bool{}
+	var idArgs []any
+	for _, v := range vs {
+		if !ids[v.StixID] {
+			ids[v.StixID] = true
+			idArgs = append(idArgs, v.StixID)
 		}
 	}
-	var seq int64
-	err := c.QueryRow(ctx, `INSERT INTO stix_objects (collection_id, stix_id, type, spec_version, version, modified, date_added,
-		is_latest, is_first, tlp, added_by, added_org, revoked, valid_until, confidence, name, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-		v.CollectionID, v.StixID, v.Type, v.SpecVersion, v.Version, v.Modified, v.DateAdded, latest, first, v.TLP,
-		v.AddedBy, v.AddedOrg, v.Revoked, v.ValidUntil, v.Confidence, v.Name, v.Raw).Scan(&seq)
+	rows, err := c.Query(ctx, "SELECT stix_id, modified FROM stix_objects WHERE collection_id = ? AND stix_id IN ("+placeholders(len(idArgs))+")",
+		append([]any{coll}, idArgs...)...)
 	if err != nil {
-		return 0, false, classify(err)
+		return err
 	}
-	for _, x := range values {
-		if _, err := c.Exec(ctx, "INSERT INTO stix_values (seq, kind, value, sufficient) VALUES (?, ?, ?, ?)", seq, x.Kind, x.Value, x.Sufficient); err != nil {
-			return 0, false, err
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.id, &k.mod); err != nil {
+			rows.Close()
+			return err
+		}
+		have[k] = true
+		count[k.id]++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var cols []string
+	var args []any
+	byAdded := map[int64]int{}
+	for i, v := range vs {
+		k := key{v.StixID, v.Modified}
+		if have[k] {
+			continue
+		}
+		have[k] = true
+		added[i] = true
+		count[v.StixID]++
+		byAdded[v.DateAdded] = i
+		cols = append(cols, "(?, ?, ?, ?, ?, ?, ?, TRUE, TRUE, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, v.CollectionID, v.StixID, v.Type, v.SpecVersion, v.Version, v.Modified, v.DateAdded, v.TLP,
+			v.AddedBy, v.AddedOrg, v.Revoked, v.ValidUntil, v.Confidence, v.Name, v.Raw)
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	rows, err = c.Query(ctx, `INSERT INTO stix_objects (collection_id, stix_id, type, spec_version, version, modified, date_added,
+		is_latest, is_first, tlp, added_by, added_org, revoked, valid_until, confidence, name, raw) VALUES `+strings.Join(cols, ", ")+
+		" RETURNING seq, date_added", args...)
+	if err != nil {
+		return classify(err)
+	}
+	var vcols []string
+	var vargs []any
+	for rows.Next() {
+		var seq, at int64
+		if err := rows.Scan(&seq, &at); err != nil {
+			rows.Close()
+			return err
+		}
+		vs[byAdded[at]].Seq = seq
+		for _, x := range values[byAdded[at]] {
+			vcols = append(vcols, "(?, ?, ?, ?)")
+			vargs = append(vargs, seq, x.Kind, x.Value, x.Sufficient)
 		}
 	}
-	return seq, true, nil
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for len(vcols) > 0 {
+		n := min(len(vcols), 500)
+		if _, err := c.Exec(ctx, "INSERT INTO stix_values (seq, kind, value, sufficient) VALUES "+strings.Join(vcols[:n], ", "), vargs[:4*n]...); err != nil {
+			return err
+		}
+		vcols, vargs = vcols[n:], vargs[4*n:]
+	}
+	// Objects with more than one version now: set their flags from their versions.
+	var multi []any
+	for id, n := range count {
+		if n > 1 {
+			multi = append(multi, id)
+		}
+	}
+	if len(multi) > 0 {
+		_, err := c.Exec(ctx, `UPDATE stix_objects SET
+			is_latest = (modified = (SELECT MAX(x.modified) FROM stix_objects x WHERE x.collection_id = stix_objects.collection_id AND x.stix_id = stix_objects.stix_id)),
+			is_first = (modified = (SELECT MIN(x.modified) FROM stix_objects x WHERE x.collection_id = stix_objects.collection_id AND x.stix_id = stix_objects.stix_id))
+			WHERE collection_id = ? AND stix_id IN (`+placeholders(len(multi))+")", append([]any{coll}, multi...)...)
+		return err
+	}
+	return nil
 }
 
 // VersionMode selects versions of each object, as TAXII match[version] does.
