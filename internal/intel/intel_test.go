@@ -298,3 +298,84 @@ func TestBadEnvelopesStoreNothing(t *testing.T) {
 		}
 	})
 }
+
+func TestPastedIndicatorsBecomeSTIXWithTheOrgIdentity(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := testapp.Ctx()
+		text := "C2: hxxp://evil-cdn[.]net/gate.php と 198.51.100[.]7、198.51.100.7\nmail: attacker[at]evil-cdn.net hash d41d8cd98f00b204e9800998ecf8427e\nnet 203.0.113.0/24"
+		res, err := w.env.Intel.Preview(text)
+		if err != nil || len(res.Items) != 5 {
+			t.Fatalf("preview: %+v %v", res.Items, err)
+		}
+		seqs, err := w.env.Intel.CreateIndicators(ctx, w.pSato, intel.EntryInput{CollectionID: w.shared.ID, Text: text, TLP: "amber", Confidence: 70, ValidDays: 30})
+		if err != nil || len(seqs) != 5 {
+			t.Fatalf("create: %v %v", seqs, err)
+		}
+		v, err := w.env.Intel.Object(ctx, w.pTanaka, seqs[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(v.Version.Raw, `"created_by_ref":"identity--`) || !strings.Contains(v.Version.Raw, "[url:value = 'http://evil-cdn.net/gate.php']") &&
+			!strings.Contains(v.Version.Raw, "198.51.100.7") {
+			t.Errorf("indicator %s", v.Version.Raw)
+		}
+		if v.Version.TLP != "amber" || v.Version.Confidence != 70 || v.Version.ValidUntil == 0 {
+			t.Errorf("marking %+v", v.Version.StixVersion)
+		}
+		id1, err := w.env.Intel.OrgIdentityID(ctx, w.pSato.Org)
+		id2, _ := w.env.Intel.OrgIdentityID(ctx, w.pSuzuki.Org)
+		if err != nil || id1 != id2 || !strings.Contains(v.Version.Raw, id1) {
+			t.Errorf("identity %s %s", id1, id2)
+		}
+		// The identity is in the collection too.
+		if pg, _ := w.env.Intel.Objects(ctx, w.pTanaka, w.shared.UUID, intel.Query{Types: []string{"identity"}}); len(pg.Versions) != 1 {
+			t.Errorf("identity objects: %d", len(pg.Versions))
+		}
+		// Correlation: the same address entered by the railway in the center's view.
+		w.env.Clock.Advance(time.Hour)
+		seq2, err := w.env.Intel.CreateIndicators(ctx, w.pTanaka, intel.EntryInput{CollectionID: w.shared.ID, Text: "198.51.100.7", TLP: "green", Confidence: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v2, err := w.env.Intel.Object(ctx, w.pSato, seq2[0])
+		if err != nil || len(v2.Correlated) != 1 {
+			t.Errorf("correlated: %+v %v", v2.Correlated, err)
+		}
+		// Sightings: the power company records, the center and the power company see it.
+		if err := w.env.Intel.RecordSighting(ctx, w.pSato, seq2[0], intel.SightingInput{Count: 3}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.env.Intel.RecordSighting(ctx, w.pSuzuki, seq2[0], intel.SightingInput{Count: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.env.Intel.RecordSighting(ctx, w.pStranger, seq2[0], intel.SightingInput{Count: 1}); !fault.Is(err, fault.NotFound) {
+			t.Errorf("outsider's sighting: %v", err)
+		}
+		if err := w.env.Intel.RecordSighting(ctx, w.pSato, seq2[0], intel.SightingInput{Count: 0}); !fault.Is(err, fault.Invalid) {
+			t.Errorf("zero sighting: %v", err)
+		}
+		for p, want := range map[*auth.Principal]int{&w.pSato: 5, &w.pAnalyst: 5, &w.pTanaka: 0} {
+			v, err := w.env.Intel.Object(ctx, *p, seq2[0])
+			n := 0
+			for _, s := range v.Sightings {
+				n += s.Count
+			}
+			if err != nil || n != want {
+				t.Errorf("%s sees %d sightings, want %d (%v)", p.User.Email, n, want, err)
+			}
+		}
+		// Bad entries keep nothing.
+		for _, in := range []intel.EntryInput{
+			{CollectionID: w.shared.ID, Text: "nothing here", TLP: "green"},
+			{CollectionID: w.shared.ID, Text: "198.51.100.9", TLP: "purple"},
+			{CollectionID: w.shared.ID, Text: "198.51.100.9", TLP: "green", Confidence: 101},
+			{CollectionID: w.centerOnly.ID, Text: "198.51.100.9", TLP: "green"},
+			{CollectionID: w.powerKC.ID, Text: "198.51.100.9", TLP: "green"},
+		} {
+			if _, err := w.env.Intel.CreateIndicators(ctx, w.pTanaka, in); !fault.Is(err, fault.Invalid) {
+				t.Errorf("%+v: %v", in, err)
+			}
+		}
+	})
+}
