@@ -63,6 +63,7 @@ func (x *API) routes() {
 
 	x.topicRoutes()
 	x.notifyRoutes()
+	x.intelRoutes() // indicators (internal/api/intel.go)
 }
 
 func (x *API) me(r *http.Request, p auth.Principal) (any, error) {

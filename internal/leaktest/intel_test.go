@@ -77,6 +77,8 @@ func init() {
 				}, func(v intel.ObjectView) int64 { return v.Version.Seq }, nil)},
 				{name: "intel.Service.Object (correlated)", narrow: latestIndicator, ids: correlatedOfEvery},
 				{name: "GET /taxii2/renkei/collections/{id}/manifest/ (all versions)", api: true, ids: taxiiManifests},
+				{name: "GET /api/v1/indicators", api: true, narrow: latestIndicator, ids: apiList(fixed("/api/v1/indicators"), byID)},
+				{name: "GET /api/v1/indicators/{id}", api: true, ids: apiGetEach("/api/v1/indicators/%d", byID)},
 			},
 		}.kind(),
 	)
