@@ -17,7 +17,9 @@ import (
 // example.net names only).
 func loadIntel(ctx context.Context, a *app.App, orgIDs, userIDs map[string]int64, communityIDs []int64) error {
 	sys := auth.System()
-	mk := func(in intel.CollectionInput) (intel.Collection, error) { return a.Intel.CreateCollection(ctx, sys, in) }
+	mk := func(in intel.CollectionInput) (intel.Collection, error) {
+		return a.Intel.CreateCollection(ctx, sys, in)
+	}
 	feed, err := mk(intel.CollectionInput{Title: "センター配信 IoC / Center indicator feed", CommunityID: communityIDs[commPro],
 		Description: "対処調整センターが確認した高確度の指標。ブロックリストとしての利用を想定しています。"})
 	if err != nil {
