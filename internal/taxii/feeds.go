@@ -23,6 +23,8 @@ import (
 //	                                 ipv4, ipv6, cidr, domain, url, email, md5, sha1, sha256
 //	/feeds/{collection}/indicators.csv
 //	/feeds/{collection}/bundle.json  a STIX 2.1 bundle with the TLP marking definitions
+//	/feeds/{collection}/misp/manifest.json and /feeds/{collection}/misp/{collection}.json
+//	                                 the collection as a MISP feed of one event (misp.go)
 //
 // Query: tlp=clear,green,… (default every level but RED), min_confidence=0–100. Firewalls
 // fetch them with an API token (bearer, or the password of HTTP Basic).
@@ -53,6 +55,10 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	coll, file, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, FeedPrefix), "/")
+	misp := strings.HasPrefix(file, "misp/")
+	if misp {
+		file = strings.TrimPrefix(file, "misp/")
+	}
 	if !ok || coll == "" || strings.Contains(file, "/") {
 		plainError(w, http.StatusNotFound, "not found")
 		return
@@ -63,6 +69,8 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case misp:
+		s.feedMISP(w, r, p, coll, file, q)
 	case strings.HasSuffix(file, ".txt") && feedKinds[strings.TrimSuffix(file, ".txt")] != nil:
 		q.Kinds = feedKinds[strings.TrimSuffix(file, ".txt")]
 		s.feedText(w, r, p, coll, q)

@@ -422,6 +422,29 @@ func TestFeeds(t *testing.T) {
 		if len(bundle.Objects) != 6 || !slices.Contains(types, "marking-definition") {
 			t.Errorf("bundle objects: %v", bundle.Objects)
 		}
+		// The MISP feed: a manifest naming one event, the event with one attribute per value.
+		if s, b := feed("misp/manifest.json", w.tanaTok); s != 200 || !strings.Contains(b, `"`+w.shared.UUID+`":{`) {
+			t.Errorf("misp manifest: %d %s", s, b)
+		}
+		s, b = feed("misp/"+w.shared.UUID+".json", w.tanaTok)
+		var ev struct {
+			Event struct {
+				UUID      string
+				Attribute []struct {
+					Type, Value string
+					Tag         []struct{ Name string }
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(b), &ev); s != 200 || err != nil || ev.Event.UUID != w.shared.UUID || len(ev.Event.Attribute) != 5 {
+			t.Fatalf("misp event: %d %v %s", s, err, b)
+		}
+		if a := ev.Event.Attribute[1]; a.Type != "ip-dst" || a.Value != "198.51.100.2" || a.Tag[0].Name != "tlp:amber" {
+			t.Errorf("misp attribute %+v", a)
+		}
+		if s, _ := feed("misp/manifest.json", w.outTok); s != 404 {
+			t.Errorf("outsider's misp manifest: %d", s)
+		}
 		// The TLP:RED indicator is its adder's only.
 		if _, b := feed("ipv4.txt?tlp=clear,green,amber,amber+strict", w.satoTok); strings.Contains(b, "198.51.100.5") {
 			t.Errorf("red in a feed: %q", b)
