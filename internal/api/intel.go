@@ -109,6 +109,9 @@ type EntryResult struct {
 func (x *API) intelRoutes() {
 	x.add(&op{Method: "GET", Path: "/collections", ID: "listCollections", Tag: "indicators", Summary: "Indicator collections the caller may read",
 		Resp: List[Collection]{}, Handle: x.listCollections})
+	x.add(&op{Method: "POST", Path: "/collections/{id}/misp", ID: "importMISP", Tag: "indicators",
+		Summary: "Import one MISP event (MISP JSON, as in a MISP feed's event files) as STIX indicators; the body is the file",
+		Upload:  true, MaxBody: func() int64 { return MaxMISPUpload }, Resp: MISPImport{}, Handle: x.importMISP})
 	x.add(&op{Method: "GET", Path: "/indicators", ID: "listIndicators", Tag: "indicators", Summary: "Indicators the caller may see, newest first",
 		Query: []param{{"collection_id", "integer", "only this collection"}, {"tlp", "string", "only this TLP"},
 			{"kind", "string", "only indicators with a value of this kind"}, {"value", "string", "only indicators with this value (defanged is fine)"},
@@ -122,6 +125,33 @@ func (x *API) intelRoutes() {
 		Resp: IndicatorDetail{}, Handle: x.getIndicator})
 	x.add(&op{Method: "POST", Path: "/indicators/{id}/sightings", ID: "recordSighting", Tag: "indicators",
 		Summary: "Record that the caller's organization saw an indicator", Body: SightingInput{}, Handle: x.recordSighting})
+}
+
+// MISPImport is what an import of a MISP event did.
+type MISPImport struct {
+	Event      string   `json:"event" doc:"the event's info"`
+	Attributes int      `json:"attributes"`
+	Created    int      `json:"created" doc:"indicator versions added"`
+	Skipped    int      `json:"skipped" doc:"attributes not for detection, of other types, invalid, or imported before"`
+	Errors     []string `json:"errors"`
+}
+
+// MaxMISPUpload bounds a MISP event sent to the API.
+const MaxMISPUpload = 256 << 20
+
+func (x *API) importMISP(r *http.Request, p auth.Principal) (any, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	res, err := x.app.Intel.ImportMISP(r.Context(), p, id, r.Body)
+	if err != nil {
+		return nil, err
+	}
+	if res.Errors == nil {
+		res.Errors = []string{}
+	}
+	return MISPImport(res), nil
 }
 
 func collectionJSON(k intel.Collection) Collection {

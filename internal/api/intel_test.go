@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 func init() {
 	elsewhere = append(elsewhere, api.Prefix+"/indicators", api.Prefix+"/collections")
 	endpointTests["GET /api/v1/collections"] = testListCollections
+	endpointTests["POST /api/v1/collections/{id}/misp"] = testImportMISP
 	endpointTests["GET /api/v1/indicators"] = testListIndicators
 	endpointTests["POST /api/v1/indicators"] = testCreateIndicators
 	endpointTests["GET /api/v1/indicators/{id}"] = testGetIndicator
@@ -127,4 +129,16 @@ func testRecordSighting(t *testing.T, w *world) {
 	if len(d.Sightings) != 1 || d.Sightings[0].Count != 4 {
 		t.Errorf("sightings %+v", d.Sightings)
 	}
+}
+
+func testImportMISP(t *testing.T, w *world) {
+	k := intelCollection(t, w)
+	event := `{"Event":{"info":"test","Attribute":[{"uuid":"a1b2c3d4-0000-4000-8000-000000000001","type":"ip-dst","value":"198.51.100.7"},
+		{"type":"comment","value":"x"}],"Tag":[{"name":"tlp:amber"}]}}`
+	var res api.MISPImport
+	w.as(t, w.memberA).with("Content-Type", "application/json").do("POST", fmt.Sprintf("%s/collections/%d/misp", api.Prefix, k.ID), json.RawMessage(event)).ok(t, 200, &res)
+	if res.Event != "test" || res.Created != 1 || res.Skipped != 1 {
+		t.Errorf("import %+v", res)
+	}
+	w.as(t, w.memberB).with("Content-Type", "application/json").do("POST", fmt.Sprintf("%s/collections/%d/misp", api.Prefix, k.ID), json.RawMessage(event)).problem(t, 404, "not-found")
 }
