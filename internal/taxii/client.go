@@ -74,7 +74,9 @@ type RemoteError struct {
 	Title  string
 }
 
-func (e *RemoteError) Error() string { return fmt.Sprintf("TAXII server answered %d: %s", e.Status, e.Title) }
+func (e *RemoteError) Error() string {
+	return fmt.Sprintf("TAXII server answered %d: %s", e.Status, e.Title)
+}
 
 func remoteError(res *http.Response) error {
 	var e errorResource
