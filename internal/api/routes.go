@@ -65,6 +65,7 @@ func (x *API) routes() {
 	x.notifyRoutes()
 	x.deskRoutes() // consultation desk
 	x.observeRoutes()
+	x.intelRoutes() // indicators (internal/api/intel.go)
 }
 
 func (x *API) me(r *http.Request, p auth.Principal) (any, error) {

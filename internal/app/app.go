@@ -14,6 +14,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/config"
 	"github.com/renkei-dev/renkei/internal/desk"
 	"github.com/renkei-dev/renkei/internal/directory"
+	"github.com/renkei-dev/renkei/internal/intel"
 	"github.com/renkei-dev/renkei/internal/live"
 	"github.com/renkei-dev/renkei/internal/monitor"
 	"github.com/renkei-dev/renkei/internal/notify"
@@ -33,7 +34,8 @@ type App struct {
 	Communities *community.Service
 	SNS         *sns.Service
 	Desk        *desk.Service
-	Live        *live.Hub // started by the server (Run), which ends its streams at shutdown
+	Intel       *intel.Service // indicator sharing: STIX store, TAXII
+	Live        *live.Hub      // started by the server (Run), which ends its streams at shutdown
 	Notify      *notify.Notifier
 	Observe     *observe.Service // observation assets and private notices
 	Monitor     *monitor.Monitor // checks of approved assets; run by the server with --monitor
@@ -123,6 +125,7 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 		Communities: community.New(db, now),
 		SNS:         snsService,
 		Desk:        deskService,
+		Intel:       intel.New(db, now, intel.Limits{}),
 		Live:        hub,
 		Notify:      notifier,
 		Observe:     observeService,

@@ -16,6 +16,7 @@ var Actions = []string{
 	"auth.totp_enabled", "auth.totp_disabled", "auth.totp_reset", "auth.recovery_code_used",
 	"auth.recovery_codes_regenerated", "auth.link_created",
 	"token.created", "token.revoked", "token.used",
+	"intel.collection_created", "intel.objects_added", "intel.object_deleted", "intel.exported", "intel.indicators_created", "intel.sighting_recorded",
 	"org.created", "org.updated", "org.disabled", "org.enabled",
 	"user.created", "user.updated", "user.role_changed", "user.disabled", "user.enabled",
 	"community.created", "community.updated", "community.member_added", "community.member_removed",

@@ -97,6 +97,10 @@ func Load(ctx context.Context, a *app.App) (Result, error) {
 	if err := loadObservation(ctx, a, orgIDs, userIDs); err != nil {
 		return res, err
 	}
+	// Indicator sharing (intel.go): collections and a few hundred indicators.
+	if err := loadIntel(ctx, a, orgIDs, userIDs, communityIDs); err != nil {
+		return res, err
+	}
 	res.SignIns = []SignIn{
 		{"admin@ccc.example", "center admin (2-step verification set up at first sign-in)"},
 		{"k.nakamura@ccc.example", "center analyst"},

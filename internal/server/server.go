@@ -15,6 +15,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/api"
 	"github.com/renkei-dev/renkei/internal/app"
 	"github.com/renkei-dev/renkei/internal/httpx"
+	"github.com/renkei-dev/renkei/internal/taxii"
 	"github.com/renkei-dev/renkei/internal/telemetry"
 	"github.com/renkei-dev/renkei/internal/web"
 )
@@ -37,6 +38,7 @@ func Handler(a *app.App) (http.Handler, error) {
 	cop.SetDenyHandler(http.HandlerFunc(w.CrossOriginDenied))
 	mux.Handle("/", cop.Handler(pages))
 	api.New(a).Register(mux)
+	taxii.New(a).Register(mux) // TAXII 2.1 at /taxii2/, blocklist feeds at /feeds/
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
