@@ -54,7 +54,8 @@ func TestBrowserNoticeToTwoOrganizations(t *testing.T) {
 
 		// Two hours later the railway's member reads it on a phone.
 		env.Clock.Advance(2 * time.Hour)
-		rb := b.fresh()
+		// Each step has a browser of its own: a browser's time budget runs from its start.
+		rb := newBrowser(t, env.Server())
 		rb.do("emulating a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(3)))
 		rb.snsSignIn(env, tanaka, nil)
 		rb.open("/notices")
@@ -94,7 +95,7 @@ func TestBrowserNoticeToTwoOrganizations(t *testing.T) {
 		rb.noHorizontalScroll()
 
 		// The power company's member sees its own copy only.
-		pb := b.fresh()
+		pb := newBrowser(t, env.Server())
 		pb.snsSignIn(env, sato, nil)
 		pb.open("/notices")
 		if n := pb.count(".notice-item"); n != 1 {
@@ -108,7 +109,7 @@ func TestBrowserNoticeToTwoOrganizations(t *testing.T) {
 		}
 
 		// The center sees one read, after two hours, and the power company unread.
-		cb := b.fresh()
+		cb := newBrowser(t, env.Server())
 		env.Clock.Advance(time.Minute) // a fresh TOTP code
 		cb.snsSignIn(env, analyst, secret)
 		cb.open("/notices/read-times")
