@@ -111,6 +111,7 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 	deskService.SetSignal(liveSignal{hub, notifier}) // wakes the notifier for on-call alerts
 	observeService := observe.New(db, now, cfg.NoticeRemindAfter)
 	observeService.SetSignal(notifier)
+	deskService.OnFiled(matchCaseObservables(observeService, log))
 	monCfg := monitor.FromSettings(cfg)
 	monCfg.Now = now
 	mon, err := monitor.New(db, monCfg, approvedTargets{observeService}, findingSink{observeService}, log)

@@ -2,6 +2,11 @@ package app
 
 import (
 	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/renkei-dev/renkei/internal/model"
 
 	"github.com/renkei-dev/renkei/internal/monitor"
 	"github.com/renkei-dev/renkei/internal/observe"
@@ -40,4 +45,32 @@ func (s findingSink) Report(ctx context.Context, f monitor.Finding) error {
 		Problem: f.Problem, Severity: f.Severity, ObservedAt: f.ObservedAt,
 		TitleJA: f.TitleJA, TitleEN: f.TitleEN, BodyJA: f.BodyJA, BodyEN: f.BodyEN, ActionJA: f.ActionJA, ActionEN: f.ActionEN,
 		Evidence: f.Evidence})
+}
+
+// matchTimeout bounds the matching of one item's values against the registered assets.
+const matchTimeout = 30 * time.Second
+
+// matchCaseObservables tells the organizations whose registered addresses or domains a
+// filed case names, privately and without the case (observe.MatchObservables).
+func matchCaseObservables(o *observe.Service, log *slog.Logger) func(model.Case) {
+	return func(k model.Case) {
+		values := make([]string, len(k.Observables))
+		for i, ob := range k.Observables {
+			values[i] = ob.Value
+		}
+		matchValues(o, log, "case:"+strconv.FormatInt(k.ID, 10), values)
+	}
+}
+
+// matchValues runs after the item's own write has committed: a failure is logged and
+// does not undo what the person did.
+func matchValues(o *observe.Service, log *slog.Logger, source string, values []string) {
+	if len(values) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), matchTimeout)
+	defer cancel()
+	if err := o.MatchObservables(ctx, source, values); err != nil {
+		log.Error("matching shared values against registered assets", "source", source, "err", err)
+	}
 }

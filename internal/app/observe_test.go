@@ -3,10 +3,12 @@ package app_test
 import (
 	"context"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/renkei-dev/renkei/internal/desk"
 	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/observe"
 	"github.com/renkei-dev/renkei/internal/store"
@@ -80,6 +82,51 @@ func TestMonitorFindingsBecomeNotices(t *testing.T) {
 			if err != nil || len(mine) != 0 {
 				t.Fatalf("another organization got %d notices (%v)", len(mine), err)
 			}
+		}
+	})
+}
+
+// A case whose indicators name another organization's registered address or domain gives
+// that organization a private notice that tells the matching value only: not the case,
+// its title or who reported it.
+func TestCaseObservablesNotifyTheOwnerOfTheAsset(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		env := testapp.New(t, db)
+		ctx := testapp.Ctx()
+		center := env.Org("センター", model.KindCenter)
+		analyst := env.Principal(env.Person(center, "analyst@ccc.example", model.RoleAnalyst))
+		rail := env.Org("鉄道会社", model.KindOperator)
+		power := env.Org("電力会社", model.KindOperator)
+		reporter := env.Principal(env.Person(power, "soc@power.example", model.RoleMember))
+		for _, a := range []observe.AssetInput{{OrgID: rail.ID, Kind: "cidr", Value: "203.0.113.0/24"}, {OrgID: rail.ID, Kind: "domain", Value: "rail.example.jp"}} {
+			if _, err := env.Observe.ProposeAsset(ctx, analyst, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		k, err := env.Desk.File(ctx, reporter, desk.CaseInput{Kind: "incident", Category: "phishing", Title: "秘密の件名",
+			Description: "社内の詳細", Urgency: "high", EventImpact: "no", DetectedAt: env.Clock.Now().Add(-time.Hour),
+			Observables: []desk.ObservableInput{{Kind: "ip", Value: "203.0.113[.]7"}, {Kind: "domain", Value: "login.rail.example.jp"},
+				{Kind: "domain", Value: "unrelated.example.com"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, _, err := env.Observe.Notices(ctx, analyst, observe.NoticeQuery{OrgID: rail.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 0 {
+			t.Fatal("the railway got no notice of a case naming its range and its domain")
+		}
+		for _, n := range list {
+			all := n.TitleJA + n.TitleEN + n.BodyJA + n.BodyEN + n.Evidence
+			for _, secret := range []string{"秘密の件名", "社内の詳細", "電力会社", "soc@power.example", "unrelated.example.com", strconv.FormatInt(k.ID, 10) + "\""} {
+				if strings.Contains(all, secret) {
+					t.Fatalf("the notice reveals %q of its source: %+v", secret, n)
+				}
+			}
+		}
+		if mine, _, err := env.Observe.Notices(ctx, analyst, observe.NoticeQuery{OrgID: power.ID}); err != nil || len(mine) != 0 {
+			t.Fatalf("the reporting organization got %d notices (%v)", len(mine), err)
 		}
 	})
 }
