@@ -56,6 +56,11 @@ func BenchmarkQueue200k(b *testing.B) {
 				b.Fatal(err)
 			}
 			measure := func(name string, fn func() error) {
+				for range 5 { // warm the caches and the prepared statements first
+					if err := fn(); err != nil {
+						b.Fatal(err)
+					}
+				}
 				var times []time.Duration
 				for range b.N {
 					t0 := time.Now()
@@ -67,6 +72,7 @@ func BenchmarkQueue200k(b *testing.B) {
 				slices.Sort(times)
 				p99 := times[len(times)*99/100]
 				b.ReportMetric(float64(p99.Microseconds())/1000, name+"-p99-ms")
+				b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, name+"-p50-ms")
 			}
 			b.ResetTimer()
 			measure("queue-state-sla", func() error {
