@@ -28,7 +28,9 @@ type world struct {
 	pAgency                         auth.Principal
 }
 
-func newWorld(t *testing.T, db *store.DB) *world {
+func newWorld(t *testing.T, db *store.DB) *world { return newWorldTB(t, db) }
+
+func newWorldTB(t testing.TB, db *store.DB) *world {
 	env := testapp.New(t, db)
 	w := &world{env: env}
 	w.center = env.Org("対処調整センター", model.KindCenter)
