@@ -31,10 +31,13 @@ func benchEnvelope(start, n int) string {
 
 // BenchmarkIngest measures envelope POSTs of 1,000 indicators into one collection
 // (objects/s is the figure to read), on SQLite.
-func BenchmarkIngest(b *testing.B) {
-	db := testdb.SQLite(b)
+func BenchmarkIngest(b *testing.B) { benchIngest(b, testdb.SQLite(b)) }
+
+// BenchmarkIngestPostgres is BenchmarkIngest on PostgreSQL (RENKEI_TEST_POSTGRES).
+func BenchmarkIngestPostgres(b *testing.B) { benchIngest(b, testdb.Postgres(b)) }
+
+func benchIngest(b *testing.B, db *store.DB) {
 	w := newWorld(b, db)
-	_ = w
 	b.ResetTimer()
 	start := time.Now()
 	n := 0

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/renkei-dev/renkei/internal/auth"
@@ -72,10 +73,7 @@ func init() {
 					}
 					return out, fmt.Errorf("more than %d pages", maxPages)
 				}},
-				{name: "intel.Service.Object (every seq)", ids: serviceGetEach(func(c *call, id int64) (intel.ObjectView, error) {
-					return c.w.env.Intel.Object(c.ctx, c.v.p, id)
-				}, func(v intel.ObjectView) int64 { return v.Version.Seq }, nil)},
-				{name: "intel.Service.Object (correlated)", narrow: latestIndicator, ids: correlatedOfEvery},
+				{name: "intel.Service.Object (every seq, and what its correlation shows)", ids: correlatedOfEvery},
 				{name: "GET /taxii2/renkei/collections/{id}/manifest/ (all versions)", api: true, ids: taxiiManifests},
 				{name: "GET /api/v1/indicators", api: true, narrow: latestIndicator, ids: apiList(fixed("/api/v1/indicators"), byID)},
 				{name: "GET /api/v1/indicators/{id}", api: true, ids: apiGetEach("/api/v1/indicators/%d", byID)},
@@ -164,12 +162,31 @@ func stixFacts(w *world, seq int64) policy.StixFacts {
 	return f
 }
 
-// latestIndicator: paths over indicators' latest versions ask for those only.
+// latestIndicator: paths over indicators' latest versions ask for those only. The answer
+// is loaded once per world.
 func latestIndicator(w *world, _ policy.Actor, seq int64) bool {
-	v, err := store.GetVersion(w.ctx, w.db.Read(), seq)
-	w.must(err, "load version %d", seq)
-	return v.IsLatest && v.Type == "indicator"
+	latestMu.Lock()
+	defer latestMu.Unlock()
+	m, ok := latestOf[w]
+	if !ok {
+		m = map[int64]bool{}
+		rows, err := w.db.Read().Query(w.ctx, "SELECT seq FROM stix_objects WHERE is_latest AND type = 'indicator'")
+		w.must(err, "list latest versions")
+		for rows.Next() {
+			var s int64
+			w.must(rows.Scan(&s), "scan")
+			m[s] = true
+		}
+		rows.Close()
+		latestOf[w] = m
+	}
+	return m[seq]
 }
+
+var (
+	latestMu sync.Mutex
+	latestOf = map[*world]map[int64]bool{}
+)
 
 func objectsOfEveryCollection(c *call) ([]int64, error) {
 	var out []int64
@@ -199,8 +216,8 @@ func objectsOfEveryCollection(c *call) ([]int64, error) {
 	return out, nil
 }
 
-// correlatedOfEvery opens every version the viewer can see and collects what its
-// correlation shows, plus the latest versions it opened (each shares its own value).
+// correlatedOfEvery opens every version and returns those that open, plus every version
+// their correlation shows (which must be visible latest versions).
 func correlatedOfEvery(c *call) ([]int64, error) {
 	seen := map[int64]bool{}
 	var out []int64
@@ -218,9 +235,7 @@ func correlatedOfEvery(c *call) ([]int64, error) {
 		if err != nil {
 			return nil, err
 		}
-		if v.Version.IsLatest {
-			note(seq)
-		}
+		note(seq)
 		for _, x := range v.Correlated {
 			note(x.Seq)
 		}
