@@ -111,7 +111,10 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 	deskService.SetSignal(liveSignal{hub, notifier}) // wakes the notifier for on-call alerts
 	observeService := observe.New(db, now, cfg.NoticeRemindAfter)
 	observeService.SetSignal(notifier)
+	// Shared values that name an organization's registered assets become its notices.
 	deskService.OnFiled(matchCaseObservables(observeService, log))
+	intelService := intel.New(db, now, intel.Limits{})
+	intelService.OnShared(matchIndicators(observeService, log))
 	monCfg := monitor.FromSettings(cfg)
 	monCfg.Now = now
 	mon, err := monitor.New(db, monCfg, approvedTargets{observeService}, findingSink{observeService}, log)
@@ -126,7 +129,7 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 		Communities: community.New(db, now),
 		SNS:         snsService,
 		Desk:        deskService,
-		Intel:       intel.New(db, now, intel.Limits{}),
+		Intel:       intelService,
 		Live:        hub,
 		Notify:      notifier,
 		Observe:     observeService,

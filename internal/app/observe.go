@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/renkei-dev/renkei/internal/intel"
 	"github.com/renkei-dev/renkei/internal/model"
 
 	"github.com/renkei-dev/renkei/internal/monitor"
@@ -47,7 +48,7 @@ func (s findingSink) Report(ctx context.Context, f monitor.Finding) error {
 		Evidence: f.Evidence})
 }
 
-// matchTimeout bounds the matching of one item's values against the registered assets.
+// matchTimeout bounds the matching of one write's values against the registered assets.
 const matchTimeout = 30 * time.Second
 
 // matchCaseObservables tells the organizations whose registered addresses or domains a
@@ -58,19 +59,27 @@ func matchCaseObservables(o *observe.Service, log *slog.Logger) func(model.Case)
 		for i, ob := range k.Observables {
 			values[i] = ob.Value
 		}
-		matchValues(o, log, "case:"+strconv.FormatInt(k.ID, 10), values)
+		matchValues(o, log, []observe.Shared{{Source: "case:" + strconv.FormatInt(k.ID, 10), Values: values}})
+	}
+}
+
+// matchIndicators does the same for indicators stored in a collection.
+func matchIndicators(o *observe.Service, log *slog.Logger) func([]intel.Shared) {
+	return func(items []intel.Shared) {
+		shared := make([]observe.Shared, len(items))
+		for i, it := range items {
+			shared[i] = observe.Shared{Source: it.Source, Values: it.Values}
+		}
+		matchValues(o, log, shared)
 	}
 }
 
 // matchValues runs after the item's own write has committed: a failure is logged and
 // does not undo what the person did.
-func matchValues(o *observe.Service, log *slog.Logger, source string, values []string) {
-	if len(values) == 0 {
-		return
-	}
+func matchValues(o *observe.Service, log *slog.Logger, items []observe.Shared) {
 	ctx, cancel := context.WithTimeout(context.Background(), matchTimeout)
 	defer cancel()
-	if err := o.MatchObservables(ctx, source, values); err != nil {
-		log.Error("matching shared values against registered assets", "source", source, "err", err)
+	if err := o.MatchShared(ctx, items); err != nil {
+		log.Error("matching shared values against registered assets", "items", len(items), "err", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/renkei-dev/renkei/internal/desk"
+	"github.com/renkei-dev/renkei/internal/intel"
 	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/observe"
 	"github.com/renkei-dev/renkei/internal/store"
@@ -127,6 +128,51 @@ func TestCaseObservablesNotifyTheOwnerOfTheAsset(t *testing.T) {
 		}
 		if mine, _, err := env.Observe.Notices(ctx, analyst, observe.NoticeQuery{OrgID: power.ID}); err != nil || len(mine) != 0 {
 			t.Fatalf("the reporting organization got %d notices (%v)", len(mine), err)
+		}
+	})
+}
+
+// Indicators stored in a collection are matched too, a TLP:RED one excepted: it is for the
+// person who added it only.
+func TestIndicatorsNotifyTheOwnerOfTheAsset(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		env := testapp.New(t, db)
+		ctx := testapp.Ctx()
+		center := env.Org("センター", model.KindCenter)
+		analyst := env.Principal(env.Person(center, "analyst@ccc.example", model.RoleAnalyst))
+		rail := env.Org("鉄道会社", model.KindOperator)
+		if _, err := env.Observe.ProposeAsset(ctx, analyst, observe.AssetInput{OrgID: rail.ID, Kind: "domain", Value: "rail.example.jp"}); err != nil {
+			t.Fatal(err)
+		}
+		admin := env.Principal(env.Person(center, "admin@ccc.example", model.RoleCenterAdmin))
+		coll, err := env.Intel.CreateCollection(ctx, admin, intel.CollectionInput{Title: "センターのIoC", OrgID: center.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notices := func() int {
+			list, _, err := env.Observe.Notices(ctx, analyst, observe.NoticeQuery{OrgID: rail.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(list)
+		}
+		if _, err := env.Intel.CreateIndicators(ctx, analyst, intel.EntryInput{CollectionID: coll.ID, TLP: "red", Confidence: -1,
+			Text: "hxxps://secret[.]rail[.]example[.]jp/x"}); err != nil {
+			t.Fatal(err)
+		}
+		if n := notices(); n != 0 {
+			t.Fatalf("a TLP:RED indicator gave the railway %d notices", n)
+		}
+		if _, err := env.Intel.CreateIndicators(ctx, analyst, intel.EntryInput{CollectionID: coll.ID, TLP: "amber", Confidence: -1,
+			Text: "hxxp://login-rail[.]example[.]jp/ 198.51.100.9\nhxxps://portal[.]rail[.]example[.]jp/phish?id=1"}); err != nil {
+			t.Fatal(err)
+		}
+		list, _, err := env.Observe.Notices(ctx, analyst, observe.NoticeQuery{OrgID: rail.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 1 || !strings.Contains(list[0].Evidence, "portal.rail.example.jp") || strings.Contains(list[0].Evidence, "phish") {
+			t.Fatalf("want one notice naming the host only, got %+v", list)
 		}
 	})
 }

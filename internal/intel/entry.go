@@ -84,6 +84,7 @@ func (s *Service) CreateIndicators(ctx context.Context, p auth.Principal, in Ent
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	var seqs []int64
+	var written batch
 	err = s.db.Write(ctx, func(c store.Conn) error {
 		identID, identRaw, err := orgIdentity(ctx, c, p.Org, now)
 		if err != nil {
@@ -131,6 +132,7 @@ func (s *Service) CreateIndicators(ctx context.Context, p auth.Principal, in Ent
 		if err != nil {
 			return err
 		}
+		written = batch{vs, vals}
 		for i, v := range vs[1:] {
 			if added[i+1] {
 				seqs = append(seqs, v.Seq)
@@ -143,6 +145,9 @@ func (s *Service) CreateIndicators(ctx context.Context, p auth.Principal, in Ent
 			TargetID: coll.ID, Detail: map[string]any{"count": len(seqs), "tlp": string(tlp)}}, now)
 		return err
 	})
+	if err == nil {
+		s.announce(written)
+	}
 	return seqs, err
 }
 

@@ -37,9 +37,10 @@ var DefaultLimits = Limits{MaxContentLength: 10 << 20, MaxObjects: 10_000, MaxOb
 
 // Service is the indicator-sharing service.
 type Service struct {
-	db  *store.DB
-	now func() time.Time
-	lim Limits
+	db     *store.DB
+	now    func() time.Time
+	lim    Limits
+	shared []func([]Shared)
 }
 
 // New returns the service; now may be nil (the real clock), zero limits take the defaults.
@@ -299,6 +300,7 @@ func (s *Service) AddObjects(ctx context.Context, p auth.Principal, uuid string,
 		}
 		good = append(good, accepted{obj: obj, ver: versionOf(obj, coll.IntelCollection, p), values: valuesOf(obj)})
 	}
+	var written batch
 	err = s.db.Write(ctx, func(c store.Conn) error {
 		last, err := store.LockCollection(ctx, c, coll.ID)
 		if err != nil {
@@ -315,6 +317,7 @@ func (s *Service) AddObjects(ctx context.Context, p auth.Principal, uuid string,
 		if _, err := store.InsertVersions(ctx, c, vs, vals); err != nil {
 			return err
 		}
+		written = batch{vs, vals}
 		for _, v := range vs {
 			st.Successes = append(st.Successes, Outcome{ID: v.StixID, Version: versionText(v)})
 		}
@@ -335,6 +338,7 @@ func (s *Service) AddObjects(ctx context.Context, p auth.Principal, uuid string,
 	if err != nil {
 		return Status{}, err
 	}
+	s.announce(written)
 	return st, nil
 }
 

@@ -324,6 +324,7 @@ func (s *Service) mispIndicators(a mispAttr, identID string, eventTLP, def model
 func (s *Service) addRaw(ctx context.Context, p auth.Principal, coll Collection, raws [][]byte) (int, error) {
 	n := 0
 	now := s.now()
+	var written batch
 	err := s.db.Write(ctx, func(c store.Conn) error {
 		last, err := store.LockCollection(ctx, c, coll.ID)
 		if err != nil {
@@ -345,6 +346,7 @@ func (s *Service) addRaw(ctx context.Context, p auth.Principal, coll Collection,
 		if err != nil {
 			return err
 		}
+		written = batch{vs, vals}
 		for _, a := range added {
 			if a {
 				n++
@@ -352,6 +354,9 @@ func (s *Service) addRaw(ctx context.Context, p auth.Principal, coll Collection,
 		}
 		return store.SetLastAdded(ctx, c, coll.ID, last)
 	})
+	if err == nil {
+		s.announce(written)
+	}
 	return n, err
 }
 

@@ -168,47 +168,87 @@ func (s *Service) noticeOfFinding(ctx context.Context, c store.Conn, a store.Ass
 // organization's own asset, never the source; the same value from the same source is
 // notified once.
 func (s *Service) MatchObservables(ctx context.Context, source string, values []string) error {
-	if source == "" || len(source) > 200 {
-		return fault.Field("source", "observe.bad_source")
+	return s.MatchShared(ctx, []Shared{{Source: source, Values: values}})
+}
+
+// Shared is one item of shared intelligence for MatchShared: its source and the values
+// it names.
+type Shared struct {
+	Source string
+	Values []string
+}
+
+// MaxSharedBatch is how many items MatchShared matches in one transaction.
+const MaxSharedBatch = 500
+
+// MatchShared is MatchObservables for many items (a TAXII envelope, an import), a few
+// hundred per transaction rather than one each.
+func (s *Service) MatchShared(ctx context.Context, items []Shared) error {
+	for _, it := range items {
+		if it.Source == "" || len(it.Source) > 200 {
+			return fault.Field("source", "observe.bad_source")
+		}
+		if len(it.Values) > MaxMatchValues {
+			return fault.Field("values", "observe.too_many_values", "max", MaxMatchValues)
+		}
 	}
-	if len(values) > MaxMatchValues {
-		return fault.Field("values", "observe.too_many_values", "max", MaxMatchValues)
+	for len(items) > 0 {
+		n := min(len(items), MaxSharedBatch)
+		if err := s.matchBatch(ctx, items[:n]); err != nil {
+			return err
+		}
+		items = items[n:]
 	}
+	return nil
+}
+
+func (s *Service) matchBatch(ctx context.Context, items []Shared) error {
 	now := s.now()
 	return s.db.Write(ctx, func(c store.Conn) error {
-		for _, raw := range values {
-			value, addr, hosts := observable(raw)
-			if addr == "" && len(hosts) == 0 {
-				continue
-			}
-			assets, err := store.AssetsCovering(ctx, c, addr, hosts)
-			if err != nil {
-				return err
-			}
-			done := map[int64]bool{}
-			for _, a := range assets {
-				if done[a.OrgID] {
-					continue
-				}
-				done[a.OrgID] = true
-				fresh, err := store.ClaimMatch(ctx, c, a.OrgID, source, value, now)
-				if err != nil {
-					return err
-				}
-				if !fresh {
-					continue
-				}
-				id, err := s.noticeOfMatch(ctx, c, a, value, now)
-				if err != nil {
-					return err
-				}
-				if err := store.SetMatchNotice(ctx, c, a.OrgID, source, value, id); err != nil {
+		for _, it := range items {
+			for _, raw := range it.Values {
+				if err := s.matchValue(ctx, c, it.Source, raw, now); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	})
+}
+
+// matchValue notifies each organization owning an asset that covers the value, once per
+// source and value.
+func (s *Service) matchValue(ctx context.Context, c store.Conn, source, raw string, now time.Time) error {
+	value, addr, hosts := observable(raw)
+	if addr == "" && len(hosts) == 0 {
+		return nil
+	}
+	assets, err := store.AssetsCovering(ctx, c, addr, hosts)
+	if err != nil {
+		return err
+	}
+	done := map[int64]bool{}
+	for _, a := range assets {
+		if done[a.OrgID] {
+			continue
+		}
+		done[a.OrgID] = true
+		fresh, err := store.ClaimMatch(ctx, c, a.OrgID, source, value, now)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			continue
+		}
+		id, err := s.noticeOfMatch(ctx, c, a, value, now)
+		if err != nil {
+			return err
+		}
+		if err := store.SetMatchNotice(ctx, c, a.OrgID, source, value, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // observable reads a value as an IP address (its key) or a host name (its reversed forms,
