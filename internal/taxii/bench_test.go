@@ -131,6 +131,9 @@ func BenchmarkTAXIICollection(b *testing.B) {
 	b.ReportMetric(float64(total)/ingest.Seconds(), "objects/s")
 	b.ReportMetric(float64(total)/ingestCPU.Seconds(), "objects/cpu-s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	b.ReportMetric(float64(ru.Maxrss)/1024, "max-rss-MiB")
 
 	// The whole collection, page by page with next.
 	t0 = time.Now()
