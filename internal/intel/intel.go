@@ -414,7 +414,11 @@ func valuesOf(o *stix.Object) []store.StixValue {
 		out = append(out, store.StixValue{Kind: kind, Value: val, Sufficient: sufficient})
 	}
 	if o.Type == "indicator" && o.PatternType == "stix" {
-		pt, err := pattern.Parse(o.Pattern)
+		pt := o.ParsedPattern() // parsed once, by validation
+		var err error
+		if pt == nil {
+			pt, err = pattern.Parse(o.Pattern)
+		}
 		if err == nil {
 			for _, ob := range pt.Observables() {
 				add(ob.Type, ob.Path, ob.Value, ob.Sufficient)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
+
+	"github.com/renkei-dev/renkei/internal/stix/pattern"
 )
 
 // Object is one STIX object: its bytes exactly as received, every top-level property, and
@@ -37,7 +39,13 @@ type Object struct {
 	ValidFrom      time.Time
 	ValidUntil     time.Time // zero when absent
 	IndicatorTypes []string
+
+	parsed *pattern.Pattern // the STIX pattern, once validation has parsed it
 }
+
+// ParsedPattern returns the indicator's STIX pattern as validation parsed it, or nil when
+// it was not parsed (not a "stix" pattern, or an object not validated).
+func (o *Object) ParsedPattern() *pattern.Pattern { return o.parsed }
 
 // ExternalReference is one entry of external_references.
 type ExternalReference struct {

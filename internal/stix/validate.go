@@ -381,14 +381,17 @@ func checkIndicator(o *Object, ps *problems) {
 	if o.PatternType != "stix" || o.Pattern == "" {
 		return
 	}
-	if _, err := pattern.Parse(o.Pattern); err != nil {
+	pt, err := pattern.Parse(o.Pattern)
+	if err != nil {
 		var se *pattern.SyntaxError
 		if errors.As(err, &se) {
 			ps.add("pattern", CodePattern, "is not a valid STIX pattern: at offset %d, %s", se.Offset, se.Msg)
 			return
 		}
 		ps.add("pattern", CodePattern, "is not a valid STIX pattern: %v", err)
+		return
 	}
+	o.parsed = pt
 }
 
 func checkMalware(o *Object, ps *problems) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -131,19 +132,120 @@ func scanVersion(withRaw bool) func(s scanner) (StixVersion, error) {
 // It returns, for each version, whether it was added: a version already there (same id
 // and modified, in the collection or earlier in vs) is not. The first and latest flags of
 // every object touched are kept right.
+//
+// The statements are prepared once for the call and reused for every full chunk (on
+// SQLite, parsing a statement of a few thousand parameters cost as much as running it).
 func InsertVersions(ctx context.Context, c Conn, vs []StixVersion, values [][]StixValue) ([]bool, error) {
 	added := make([]bool, len(vs))
-	const chunk = 200
-	for lo := 0; lo < len(vs); lo += chunk {
-		hi := min(lo+chunk, len(vs))
-		if err := insertChunk(ctx, c, vs[lo:hi], values[lo:hi], added[lo:hi]); err != nil {
+	ps := newPrepared(c)
+	defer ps.close()
+	var vals valueRows
+	for lo := 0; lo < len(vs); lo += versionChunk {
+		hi := min(lo+versionChunk, len(vs))
+		if err := insertChunk(ctx, c, ps, vs[lo:hi], values[lo:hi], added[lo:hi], &vals); err != nil {
 			return nil, err
 		}
+	}
+	if err := vals.flush(ctx, ps, true); err != nil {
+		return nil, err
 	}
 	return added, nil
 }
 
-func insertChunk(ctx context.Context, c Conn, vs []StixVersion, values [][]StixValue, added []bool) error {
+// Rows per statement: versions (15 parameters each) and values (4 each).
+const (
+	versionChunk = 200
+	valueChunk   = 500
+)
+
+// prepared keeps the statements of one call inside a transaction, by text.
+type prepared struct {
+	c     Conn
+	stmts map[string]*sql.Stmt
+}
+
+func newPrepared(c Conn) *prepared { return &prepared{c: c, stmts: map[string]*sql.Stmt{}} }
+
+// stmt returns the statement for q, prepared on the transaction; nil when the connection
+// is not a transaction (the plain query runs then).
+func (p *prepared) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	tx, ok := p.c.q.(*sql.Tx)
+	if !ok {
+		return nil, nil
+	}
+	if s, ok := p.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := tx.PrepareContext(ctx, p.c.rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	p.stmts[q] = s
+	return s, nil
+}
+
+func (p *prepared) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	s, err := p.stmt(ctx, q)
+	if err != nil || s == nil {
+		if err != nil {
+			return nil, err
+		}
+		return p.c.Query(ctx, q, args...)
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+func (p *prepared) exec(ctx context.Context, q string, args ...any) error {
+	s, err := p.stmt(ctx, q)
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		_, err = p.c.Exec(ctx, q, args...)
+	} else {
+		_, err = s.ExecContext(ctx, args...)
+	}
+	return err
+}
+
+func (p *prepared) close() {
+	for _, s := range p.stmts {
+		s.Close()
+	}
+}
+
+// valueRows gathers the stix_values rows of a call, written valueChunk at a time.
+type valueRows struct {
+	n    int
+	args []any
+}
+
+func (v *valueRows) add(seq int64, x StixValue) {
+	v.n++
+	v.args = append(v.args, seq, x.Kind, x.Value, x.Sufficient)
+}
+
+func (v *valueRows) flush(ctx context.Context, ps *prepared, all bool) error {
+	for v.n >= valueChunk || (all && v.n > 0) {
+		n := min(v.n, valueChunk)
+		if err := ps.exec(ctx, "INSERT INTO stix_values (seq, kind, value, sufficient) VALUES "+repeatRows("(?, ?, ?, ?)", n), v.args[:4*n]...); err != nil {
+			return err
+		}
+		v.n -= n
+		v.args = append(v.args[:0], v.args[4*n:]...)
+	}
+	return nil
+}
+
+// repeatRows returns n copies of row joined by ", ".
+func repeatRows(row string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat(row+", ", n-1) + row
+}
+
+func insertChunk(ctx context.Context, c Conn, ps *prepared, vs []StixVersion, values [][]StixValue, added []bool, vals *valueRows) error {
 	if len(vs) == 0 {
 		return nil
 	}
@@ -152,18 +254,18 @@ func insertChunk(ctx context.Context, c Conn, vs []StixVersion, values [][]StixV
 		id  string
 		mod int64
 	}
-	have := map[key]bool{}
-	count := map[string]int{} // versions of each id: stored plus added here
-	ids := map[string]bool{}
-	var idArgs []any
+	have := make(map[key]bool, len(vs))
+	count := make(map[string]int, len(vs)) // versions of each id: stored plus added here
+	idArgs := make([]any, 1, len(vs)+1)
+	idArgs[0] = coll
 	for _, v := range vs {
-		if !ids[v.StixID] {
-			ids[v.StixID] = true
+		if _, ok := count[v.StixID]; !ok {
+			count[v.StixID] = 0
 			idArgs = append(idArgs, v.StixID)
 		}
 	}
-	rows, err := c.Query(ctx, "SELECT stix_id, modified FROM stix_objects WHERE collection_id = ? AND stix_id IN ("+placeholders(len(idArgs))+")",
-		append([]any{coll}, idArgs...)...)
+	rows, err := ps.query(ctx, "SELECT stix_id, modified FROM stix_objects WHERE collection_id = ? AND stix_id IN ("+placeholders(len(idArgs)-1)+")",
+		idArgs...)
 	if err != nil {
 		return err
 	}
@@ -180,9 +282,9 @@ func insertChunk(ctx context.Context, c Conn, vs []StixVersion, values [][]StixV
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	var cols []string
-	var args []any
-	byAdded := map[int64]int{}
+	n := 0
+	args := make([]any, 0, 15*len(vs))
+	byAdded := make(map[int64]int, len(vs))
 	for i, v := range vs {
 		k := key{v.StixID, v.Modified}
 		if have[k] {
@@ -192,21 +294,19 @@ func insertChunk(ctx context.Context, c Conn, vs []StixVersion, values [][]StixV
 		added[i] = true
 		count[v.StixID]++
 		byAdded[v.DateAdded] = i
-		cols = append(cols, "(?, ?, ?, ?, ?, ?, ?, TRUE, TRUE, ?, ?, ?, ?, ?, ?, ?, ?)")
+		n++
 		args = append(args, v.CollectionID, v.StixID, v.Type, v.SpecVersion, v.Version, v.Modified, v.DateAdded, v.TLP,
 			v.AddedBy, v.AddedOrg, v.Revoked, v.ValidUntil, v.Confidence, v.Name, v.Raw)
 	}
-	if len(cols) == 0 {
+	if n == 0 {
 		return nil
 	}
-	rows, err = c.Query(ctx, `INSERT INTO stix_objects (collection_id, stix_id, type, spec_version, version, modified, date_added,
-		is_latest, is_first, tlp, added_by, added_org, revoked, valid_until, confidence, name, raw) VALUES `+strings.Join(cols, ", ")+
-		" RETURNING seq, date_added", args...)
+	rows, err = ps.query(ctx, `INSERT INTO stix_objects (collection_id, stix_id, type, spec_version, version, modified, date_added,
+		is_latest, is_first, tlp, added_by, added_org, revoked, valid_until, confidence, name, raw) VALUES `+
+		repeatRows("(?, ?, ?, ?, ?, ?, ?, TRUE, TRUE, ?, ?, ?, ?, ?, ?, ?, ?)", n)+" RETURNING seq, date_added", args...)
 	if err != nil {
 		return classify(err)
 	}
-	var vcols []string
-	var vargs []any
 	for rows.Next() {
 		var seq, at int64
 		if err := rows.Scan(&seq, &at); err != nil {
@@ -215,20 +315,15 @@ func insertChunk(ctx context.Context, c Conn, vs []StixVersion, values [][]StixV
 		}
 		vs[byAdded[at]].Seq = seq
 		for _, x := range values[byAdded[at]] {
-			vcols = append(vcols, "(?, ?, ?, ?)")
-			vargs = append(vargs, seq, x.Kind, x.Value, x.Sufficient)
+			vals.add(seq, x)
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return classify(err)
 	}
-	for len(vcols) > 0 {
-		n := min(len(vcols), 500)
-		if _, err := c.Exec(ctx, "INSERT INTO stix_values (seq, kind, value, sufficient) VALUES "+strings.Join(vcols[:n], ", "), vargs[:4*n]...); err != nil {
-			return err
-		}
-		vcols, vargs = vcols[n:], vargs[4*n:]
+	if err := vals.flush(ctx, ps, false); err != nil {
+		return err
 	}
 	// Objects with more than one version now: set their flags from their versions.
 	var multi []any
@@ -311,18 +406,39 @@ func QueryVersions(ctx context.Context, c Conn, f Filter, q ObjectQuery, withRaw
 	if limit <= 0 {
 		limit = 100
 	}
-	cond, args := q.conditions()
-	cols := versionColumns
-	if withRaw {
-		cols += ", o.raw"
-	}
-	rows, err := c.Query(ctx, "SELECT "+cols+" FROM stix_objects o WHERE "+cond+" AND "+f.where()+
-		fmt.Sprintf(" ORDER BY o.date_added LIMIT %d", limit+1), append(args, f.Args...)...)
+	text, args := versionsQuery(f, q, withRaw, limit)
+	rows, err := c.Query(ctx, text, args...)
 	out, err = collect(rows, err, scanVersion(withRaw))
 	if len(out) > limit {
 		return out[:limit], true, err
 	}
 	return out, false, err
+}
+
+func versionsQuery(f Filter, q ObjectQuery, withRaw bool, limit int) (string, []any) {
+	cond, args := q.conditions()
+	cols := versionColumns
+	if withRaw {
+		cols += ", o.raw"
+	}
+	return "SELECT " + cols + " FROM stix_objects o WHERE " + cond + " AND " + f.where() +
+		fmt.Sprintf(" ORDER BY o.date_added LIMIT %d", limit+1), append(args, f.Args...)
+}
+
+// QueryVersionsPlan returns SQLite's plan of QueryVersions (EXPLAIN QUERY PLAN, one
+// line per step), for tests that check the TAXII filters use an index.
+func QueryVersionsPlan(ctx context.Context, c Conn, f Filter, q ObjectQuery) ([]string, error) {
+	if c.backend != SQLite {
+		return nil, errors.New("query plans are read on SQLite only")
+	}
+	text, args := versionsQuery(f, q, true, max(q.Limit, 1))
+	rows, err := c.Query(ctx, "EXPLAIN QUERY PLAN "+text, args...)
+	return collect(rows, err, func(s scanner) (string, error) {
+		var id, parent, unused int
+		var detail string
+		err := s.Scan(&id, &parent, &unused, &detail)
+		return detail, err
+	})
 }
 
 // GetVersion returns one version by seq, with its bytes.

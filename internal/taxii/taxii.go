@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -432,6 +433,11 @@ func (s *Server) objects(w http.ResponseWriter, r *http.Request, p auth.Principa
 	dateHeaders(w, pg.Versions)
 	// The objects are written as stored, byte for byte.
 	var b strings.Builder
+	size := 64
+	for _, v := range pg.Versions {
+		size += len(v.Raw) + 1
+	}
+	b.Grow(size)
 	b.WriteString("{")
 	if len(pg.Versions) > 0 {
 		b.WriteString(`"more":`)
@@ -454,7 +460,7 @@ func (s *Server) objects(w http.ResponseWriter, r *http.Request, p auth.Principa
 	w.Header().Set("Content-Type", MediaTAXII)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
-	w.Write([]byte(b.String()))
+	io.WriteString(w, b.String()) // no copy of a page that can be megabytes
 }
 
 type manifestEntry struct {

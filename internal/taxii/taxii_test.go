@@ -30,7 +30,7 @@ type world struct {
 	outTok            string
 }
 
-func newWorld(t *testing.T, db *store.DB) *world {
+func newWorld(t testing.TB, db *store.DB) *world {
 	env := testapp.New(t, db)
 	w := &world{env: env}
 	center := env.Org("対処調整センター", model.KindCenter)
@@ -76,7 +76,7 @@ func (r resp) json(t *testing.T) map[string]any {
 	return m
 }
 
-func (w *world) do(t *testing.T, method, path, token string, body string, hdr ...string) resp {
+func (w *world) do(t testing.TB, method, path, token string, body string, hdr ...string) resp {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
