@@ -64,4 +64,3 @@ func generateTaxiiSubs(g *gen) {
 		}
 	}
 }
-
