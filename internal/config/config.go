@@ -67,6 +67,7 @@ type Config struct {
 	// node); accept http:// remote API roots.
 	TaxiiSubscriptions bool
 	TaxiiAllowHTTP     bool
+	TaxiiAllowPrivate  bool // let subscriptions reach loopback and private addresses
 	// Consultation desk: SLA clocks per urgency, "critical=30m/8h,high=1h/24h,…"
 	// (empty: the defaults of internal/desk).
 	DeskSLA string
@@ -164,6 +165,7 @@ func (c *Config) BindServe(fs *flag.FlagSet) {
 	})
 	fs.BoolVar(&c.TaxiiSubscriptions, "taxii-subscriptions", c.TaxiiSubscriptions, "pull and push TAXII subscriptions on this node (each run is taken by one node)")
 	fs.BoolVar(&c.TaxiiAllowHTTP, "taxii-allow-http", c.TaxiiAllowHTTP, "accept http:// API roots for TAXII subscriptions (closed networks only)")
+	fs.BoolVar(&c.TaxiiAllowPrivate, "taxii-allow-private", c.TaxiiAllowPrivate, "let TAXII subscriptions reach private and loopback addresses (closed networks only)")
 	fs.DurationVar(&c.NoticeRemindAfter, "notice-remind-after", c.NoticeRemindAfter, "remind an organization of an observation notice unread this long (negative: never)")
 	fs.StringVar(&c.DeskSLA, "desk-sla", c.DeskSLA, "consultation desk SLA per urgency, time to first response/resolution: critical=30m/8h,high=1h/24h,medium=4h/72h,low=24h/168h (empty: these)")
 }

@@ -42,7 +42,7 @@ func TestBrowserTaxiiSubscription(t *testing.T) {
 		remoteURL := remote.Server()
 
 		cfg := testapp.Config(t)
-		cfg.TaxiiAllowHTTP = true
+		cfg.TaxiiAllowHTTP, cfg.TaxiiAllowPrivate = true, true
 		env := testapp.NewWith(t, testdb.Open(t, db.Backend()), cfg)
 		power := env.Org("東都電力株式会社", model.KindOperator)
 		lk, err := env.Intel.CreateCollection(ctx, sys, intel.CollectionInput{Title: "東都電力IoC", OrgID: power.ID})

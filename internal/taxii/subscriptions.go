@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -43,11 +46,15 @@ const (
 
 // SubscriptionOptions tune the scheduler.
 type SubscriptionOptions struct {
-	AllowHTTP bool          // accept http:// API roots (laboratories, tests); otherwise https only
-	Lease     time.Duration // how long a claimed run is held without a page done
-	PageSize  int           // objects asked for or sent per page
-	Poll      time.Duration // how often the scheduler looks for due subscriptions
-	HTTP      *http.Client
+	AllowHTTP bool // accept http:// API roots (laboratories, tests); otherwise https only
+	// AllowPrivate lets subscriptions reach loopback, private and link-local addresses;
+	// otherwise such addresses are refused when typed and when dialled (so DNS cannot point
+	// a subscription inside the server's network).
+	AllowPrivate bool
+	Lease        time.Duration // how long a claimed run is held without a page done
+	PageSize     int           // objects asked for or sent per page
+	Poll         time.Duration // how often the scheduler looks for due subscriptions
+	HTTP         *http.Client
 }
 
 // Subscriptions keeps TAXII subscriptions and runs them: pulls from remote collections
@@ -75,7 +82,7 @@ func SubscriptionsOf(a *app.App) *Subscriptions {
 	if s, ok := subsOf.Load(a); ok {
 		return s.(*Subscriptions)
 	}
-	s, _ := subsOf.LoadOrStore(a, NewSubscriptions(a, SubscriptionOptions{AllowHTTP: a.Config.TaxiiAllowHTTP}))
+	s, _ := subsOf.LoadOrStore(a, NewSubscriptions(a, SubscriptionOptions{AllowHTTP: a.Config.TaxiiAllowHTTP, AllowPrivate: a.Config.TaxiiAllowPrivate}))
 	return s.(*Subscriptions)
 }
 
@@ -91,7 +98,7 @@ func NewSubscriptions(a *app.App, opt SubscriptionOptions) *Subscriptions {
 		opt.Poll = 15 * time.Second
 	}
 	if opt.HTTP == nil {
-		opt.HTTP = &http.Client{Timeout: 2 * time.Minute}
+		opt.HTTP = subscriptionClient(opt.AllowPrivate)
 	}
 	b := make([]byte, 8)
 	rand.Read(b)
@@ -151,10 +158,51 @@ func (s *Subscriptions) CleanAPIRoot(raw string) (string, error) {
 		!(u.Scheme == "https" || (u.Scheme == "http" && s.opt.AllowHTTP)) {
 		return "", fault.New(fault.Invalid, "taxiisub.bad_api_root")
 	}
+	if !s.opt.AllowPrivate {
+		host := strings.ToLower(u.Hostname())
+		if ip, err := netip.ParseAddr(host); (err == nil && refusedAddr(ip)) || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+			return "", fault.New(fault.Invalid, "taxiisub.private_api_root")
+		}
+	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 	}
 	return u.String(), nil
+}
+
+// refusedAddr reports whether an address is the server's own network: loopback, private,
+// link-local (cloud metadata services), unspecified, multicast or carrier-grade NAT.
+func refusedAddr(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() ||
+		netip.MustParsePrefix("100.64.0.0/10").Contains(ip)
+}
+
+// subscriptionClient is the HTTP client of runs: bounded in time, no proxy, redirects not
+// followed, and (unless allowed) no connection to a refused address, checked on the address
+// actually dialled.
+func subscriptionClient(allowPrivate bool) *http.Client {
+	d := &net.Dialer{Timeout: 30 * time.Second}
+	if !allowPrivate {
+		d.Control = func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			ip, err := netip.ParseAddr(host)
+			if err != nil || refusedAddr(ip) {
+				return fmt.Errorf("address %s is refused (private, loopback or link-local)", host)
+			}
+			return nil
+		}
+	}
+	return &http.Client{
+		Timeout: 2 * time.Minute,
+		Transport: &http.Transport{DialContext: d.DialContext, TLSHandshakeTimeout: 30 * time.Second,
+			ResponseHeaderTimeout: time.Minute, MaxIdleConnsPerHost: 2, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 func cleanRemoteID(id string) (string, error) {

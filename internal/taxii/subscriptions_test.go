@@ -39,7 +39,7 @@ type subWorld struct {
 func newSubWorld(t *testing.T, db *store.DB) *subWorld {
 	w := &subWorld{world: newWorld(t, db)}
 	cfg := testapp.Config(t)
-	cfg.TaxiiAllowHTTP = true
+	cfg.TaxiiAllowHTTP, cfg.TaxiiAllowPrivate = true, true
 	w.local = testapp.NewWith(t, testdb.Open(t, db.Backend()), cfg)
 	w.org = w.local.Org("受信側組織", model.KindCTIVendor)
 	w.other = w.local.Org("別の組織", model.KindOperator)
@@ -50,7 +50,7 @@ func newSubWorld(t *testing.T, db *store.DB) *subWorld {
 	if w.coll, err = w.local.Intel.CreateCollection(testapp.Ctx(), auth.System(), intel.CollectionInput{Title: "pulled", OrgID: w.org.ID}); err != nil {
 		t.Fatal(err)
 	}
-	w.subs = taxii.NewSubscriptions(w.local.App, taxii.SubscriptionOptions{AllowHTTP: true, PageSize: 7})
+	w.subs = taxii.NewSubscriptions(w.local.App, taxii.SubscriptionOptions{AllowHTTP: true, AllowPrivate: true, PageSize: 7})
 	return w
 }
 
@@ -131,7 +131,7 @@ func TestSubscriptionPullsOnScheduleAndResumesAfterACrash(t *testing.T) {
 			t.Errorf("after the crash: pulled %d, checkpoint %q, running %v", s.Pulled, s.Checkpoint, s.Running)
 		}
 		// Another node (another scheduler on the same database) does not take the leased run.
-		other := taxii.NewSubscriptions(w.local.App, taxii.SubscriptionOptions{AllowHTTP: true, PageSize: 7})
+		other := taxii.NewSubscriptions(w.local.App, taxii.SubscriptionOptions{AllowHTTP: true, AllowPrivate: true, PageSize: 7})
 		tick(t, other, 0)
 		// Once the lease lapses, the run is taken again and resumes.
 		taxii.SetAfterPage(w.subs, nil)
@@ -305,6 +305,18 @@ func TestSubscriptionAccessAndInput(t *testing.T) {
 		strict := taxii.NewSubscriptions(w.local.App, taxii.SubscriptionOptions{})
 		if _, err := strict.Create(ctx, admin, w.pullInput(w.base+"/taxii2/renkei/")); !hasField(err, "api_root") {
 			t.Errorf("http API root accepted without --taxii-allow-http: %v", err)
+		}
+		for _, u := range []string{"https://127.0.0.1/api/", "https://10.1.2.3/api/", "https://[::1]/api/", "https://169.254.169.254/", "https://x.localhost/"} {
+			if _, err := strict.Create(ctx, admin, w.pullInput(u)); !hasField(err, "api_root") {
+				t.Errorf("private API root %s accepted: %v", u, err)
+			}
+		}
+		// A subscription to a refused address (stored when private addresses were allowed) is
+		// refused when dialled by a node that does not allow them.
+		guarded := taxii.NewSubscriptions(w.local.App, taxii.SubscriptionOptions{AllowHTTP: true})
+		tick(t, guarded, 1)
+		if s := get(t, w, sub.ID); !strings.Contains(s.LastError, "refused") || s.Failures != 1 {
+			t.Errorf("dialling a loopback address: %q", s.LastError)
 		}
 		if l, err := w.subs.List(ctx, admin, store.Page{}); err != nil || len(l) != 1 || l[0].Collection.UUID != w.coll.UUID {
 			t.Errorf("admin list: %+v, %v", l, err)
