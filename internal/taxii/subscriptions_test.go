@@ -8,6 +8,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -341,4 +342,59 @@ func hasField(err error, field string) bool {
 		}
 	}
 	return false
+}
+
+// Nodes racing to claim due runs each get different ones: every run is claimed exactly once.
+func TestSubscriptionClaimsAreExclusive(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		w := newSubWorld(t, db)
+		ctx := testapp.Ctx()
+		const n = 12
+		for i := range n {
+			in := w.pullInput(w.base + "/taxii2/renkei/")
+			in.Title = fmt.Sprintf("feed %d", i)
+			if _, err := w.subs.Create(ctx, w.local.Principal(w.admin), in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now := w.local.Clock.Now()
+		claimed := make(chan int64, 2*n)
+		var wg sync.WaitGroup
+		for node := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					var got []store.TaxiiSubscription
+					err := w.local.DB.Write(ctx, func(c store.Conn) error {
+						var err error
+						got, err = store.ClaimTaxiiSubs(ctx, c, fmt.Sprintf("node-%d", node), now, now.Add(time.Minute), 2)
+						return err
+					})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(got) == 0 {
+						return
+					}
+					for _, s := range got {
+						claimed <- s.ID
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(claimed)
+		seen := map[int64]bool{}
+		for id := range claimed {
+			if seen[id] {
+				t.Errorf("subscription %d claimed twice", id)
+			}
+			seen[id] = true
+		}
+		if len(seen) != n {
+			t.Errorf("%d claimed, want %d", len(seen), n)
+		}
+	})
 }
