@@ -65,7 +65,8 @@ func (x *API) routes() {
 	x.notifyRoutes()
 	x.deskRoutes() // consultation desk
 	x.observeRoutes()
-	x.intelRoutes() // indicators (internal/api/intel.go)
+	x.intelRoutes()    // indicators (internal/api/intel.go)
+	x.taxiiSubRoutes() // TAXII subscriptions (internal/api/taxiisub.go)
 }
 
 func (x *API) me(r *http.Request, p auth.Principal) (any, error) {

@@ -39,6 +39,7 @@ type App struct {
 	Notify      *notify.Notifier
 	Observe     *observe.Service // observation assets and private notices
 	Monitor     *monitor.Monitor // checks of approved assets; run by the server with --monitor
+	Box         *secretbox.Box   // seals secrets kept in the database (TAXII subscription credentials)
 	Log         *slog.Logger
 	Now         func() time.Time
 }
@@ -134,6 +135,7 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 		Notify:      notifier,
 		Observe:     observeService,
 		Monitor:     mon,
+		Box:         box,
 		Log:         log,
 		Now:         now,
 	}, nil

@@ -63,6 +63,11 @@ type Config struct {
 	MonitorHostRate    float64 // connections per second to one host
 	MonitorDNSRate     float64 // queries per second to the resolver; 0: no limit
 	MonitorPorts       []int   // risky ports looked for on registered addresses; nil: the monitor's list
+	// TAXII subscriptions (internal/taxii): run them on this node (each run is taken by one
+	// node); accept http:// remote API roots.
+	TaxiiSubscriptions bool
+	TaxiiAllowHTTP     bool
+	TaxiiAllowPrivate  bool // let subscriptions reach loopback and private addresses
 	// Consultation desk: SLA clocks per urgency, "critical=30m/8h,high=1h/24h,…"
 	// (empty: the defaults of internal/desk).
 	DeskSLA string
@@ -94,6 +99,7 @@ func Defaults() Config {
 		DigestHour: 8,
 
 		MonitorConcurrency: 32,
+		TaxiiSubscriptions: true,
 		MonitorHostRate:    2,
 		MonitorDNSRate:     50,
 
@@ -157,6 +163,9 @@ func (c *Config) BindServe(fs *flag.FlagSet) {
 		c.MonitorPorts = ps
 		return err
 	})
+	fs.BoolVar(&c.TaxiiSubscriptions, "taxii-subscriptions", c.TaxiiSubscriptions, "pull and push TAXII subscriptions on this node (each run is taken by one node)")
+	fs.BoolVar(&c.TaxiiAllowHTTP, "taxii-allow-http", c.TaxiiAllowHTTP, "accept http:// API roots for TAXII subscriptions (closed networks only)")
+	fs.BoolVar(&c.TaxiiAllowPrivate, "taxii-allow-private", c.TaxiiAllowPrivate, "let TAXII subscriptions reach private and loopback addresses (closed networks only)")
 	fs.DurationVar(&c.NoticeRemindAfter, "notice-remind-after", c.NoticeRemindAfter, "remind an organization of an observation notice unread this long (negative: never)")
 	fs.StringVar(&c.DeskSLA, "desk-sla", c.DeskSLA, "consultation desk SLA per urgency, time to first response/resolution: critical=30m/8h,high=1h/24h,medium=4h/72h,low=24h/168h (empty: these)")
 }

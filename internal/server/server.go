@@ -161,6 +161,12 @@ func Run(ctx context.Context, a *app.App, ready func(addr string)) error {
 		wait := a.Monitor.Start(monCtx)
 		defer func() { stopMonitor(); wait() }()
 	}
+	if cfg.TaxiiSubscriptions {
+		// Scheduled TAXII pulls and pushes; each run is leased to one node.
+		subCtx, stopSubs := context.WithCancel(ctx)
+		wait := taxii.SubscriptionsOf(a).Start(subCtx)
+		defer func() { stopSubs(); wait() }()
+	}
 	notified := make(chan struct{})
 	go func() {
 		defer close(notified)

@@ -41,7 +41,8 @@ func (web *Web) Register(mux *http.ServeMux) {
 
 	// Notifications (notify_pages.go): the person's email preferences and an
 	// organization's webhooks (its org admins and center admins; 404 for anyone else).
-	web.intelRoutes(h, s) // indicators (intel.go)
+	web.intelRoutes(h, s)    // indicators (intel.go)
+	web.taxiiSubRoutes(h, s) // TAXII subscriptions (taxiisub.go)
 	h("GET /settings/notifications", s(web.notifySettings))
 	h("POST /settings/notifications", s(web.notifySettingsPost))
 	h("GET /orgs/{id}/webhooks", s(web.webhooksPage))

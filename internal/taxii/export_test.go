@@ -1,0 +1,7 @@
+package taxii
+
+// SetAfterPage lets tests stop a run after a page as a crash would.
+func SetAfterPage(s *Subscriptions, f func(pages int) error) { s.afterPage = f }
+
+// Backoff exposes the wait after failures in a row.
+var Backoff = backoff
