@@ -204,7 +204,11 @@ func (s *Service) File(ctx context.Context, p auth.Principal, in CaseInput) (mod
 		if err := s.timeline(ctx, c, p, k.ID, "filed", "", model.CaseNew, map[string]any{"urgency": k.Urgency}, now); err != nil {
 			return err
 		}
-		if err := alertOnCall(ctx, c, k.ID, now); err != nil {
+		onCall, err := alertOnCall(ctx, c, k.ID, now)
+		if err != nil {
+			return err
+		}
+		if err := s.event(ctx, c, p.User.ID, EventCaseFiled, caseFiledEvent(k, onCall), now); err != nil {
 			return err
 		}
 		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "case.filed", TargetType: "case", TargetID: k.ID,
@@ -463,6 +467,9 @@ func (s *Service) AddMessage(ctx context.Context, p auth.Principal, id int64, bo
 			if err := store.UpdateCase(ctx, c, id, l.k, now); err != nil {
 				return err
 			}
+		}
+		if err := s.event(ctx, c, p.User.ID, EventCaseMessage, CaseEvent{CaseID: id, MessageID: m.ID, Internal: internal}, now); err != nil {
+			return err
 		}
 		action := "case.message"
 		if internal {

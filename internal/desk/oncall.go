@@ -89,16 +89,17 @@ func (s *Service) OnCallNow(ctx context.Context, p auth.Principal) ([]int64, err
 	return store.OnCallAt(ctx, s.db.Read(), s.now())
 }
 
-// alertOnCall queues the alert emails of a newly filed case, in its transaction.
-func alertOnCall(ctx context.Context, c store.Conn, caseID int64, now time.Time) error {
+// alertOnCall queues the alert emails of a newly filed case, in its transaction, and
+// returns who was alerted (the live event marks itself as an alert for them).
+func alertOnCall(ctx context.Context, c store.Conn, caseID int64, now time.Time) ([]int64, error) {
 	ids, err := store.OnCallAt(ctx, c, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, id := range ids {
 		if err := notify.QueueCaseAlert(ctx, c, id, caseID, now); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return ids, nil
 }

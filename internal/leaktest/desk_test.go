@@ -9,6 +9,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/auth"
 	"github.com/renkei-dev/renkei/internal/desk"
 	"github.com/renkei-dev/renkei/internal/fault"
+	"github.com/renkei-dev/renkei/internal/live"
 	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/policy"
 	"github.com/renkei-dev/renkei/internal/store"
@@ -64,6 +65,8 @@ func init() {
 			{name: "GET /api/v1/cases?q=", api: true, ids: apiList(fixed("/api/v1/cases?q="+url.QueryEscape(caseWord)), byID)},
 			{name: "GET /api/v1/cases/{id}", api: true, ids: apiGetEach("/api/v1/cases/%d", byID)},
 			{name: "GET /api/v1/cases/{id}/timeline", api: true, ids: apiListEach("/api/v1/cases/%d/timeline")},
+			// The live stream (SSE) passes a desk event to a viewer only if live.VisibleCase says so.
+			{name: "live.VisibleCase(case.filed events)", ids: liveCaseEvents(desk.EventCaseFiled, func(d desk.CaseEvent) int64 { return d.CaseID })},
 		},
 	}.kind(), kindSpec[policy.CaseMessageFacts]{
 		name:    "case message",
@@ -99,8 +102,36 @@ func init() {
 				}
 				return out, nil
 			}},
+			{name: "live.VisibleCase(case.message events)", ids: liveCaseEvents(desk.EventCaseMessage, func(d desk.CaseEvent) int64 { return d.MessageID })},
 		},
 	}.kind())
+}
+
+// liveCaseEvents reads the whole event log and returns the ids (named by id) of the desk
+// events of one kind that the live stream would deliver to the viewer.
+func liveCaseEvents(kind string, id func(desk.CaseEvent) int64) func(c *call) ([]int64, error) {
+	return func(c *call) ([]int64, error) {
+		var out []int64
+		var after int64
+		for {
+			events, err := store.ListEvents(c.ctx, c.read(), after, store.MaxPage)
+			if err != nil {
+				return out, err
+			}
+			for _, e := range events {
+				after = e.ID
+				if e.Kind != kind {
+					continue
+				}
+				if d, ok := live.VisibleCase(c.ctx, c.w.env.Desk, c.v.p, e); ok {
+					out = append(out, id(d))
+				}
+			}
+			if len(events) < store.MaxPage {
+				return out, nil
+			}
+		}
+	}
 }
 
 // generateCases files cases from random people of member organizations, has the center

@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/renkei-dev/renkei/internal/auth"
+	"github.com/renkei-dev/renkei/internal/desk"
 	"github.com/renkei-dev/renkei/internal/store"
 )
 
@@ -121,6 +122,7 @@ type Hub struct {
 	done  chan struct{} // closed when Run returns
 
 	runCtx context.Context // Run's, for the subscribers' reads
+	desk   *desk.Service   // decides who sees the desk's events; nil: nobody
 
 	mu      sync.Mutex
 	last    int64 // every event up to here has been fanned out (or its hole given up)

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/renkei-dev/renkei/internal/auth"
+	"github.com/renkei-dev/renkei/internal/desk"
 	"github.com/renkei-dev/renkei/internal/fault"
 	"github.com/renkei-dev/renkei/internal/sns"
 	"github.com/renkei-dev/renkei/internal/store"
@@ -43,4 +44,27 @@ func visible(ctx context.Context, svc *sns.Service, p auth.Principal, e store.Ev
 		return false, nil
 	}
 	return false, err
+}
+
+// SetDesk lets the hub's streams carry the consultation desk's events (a case filed, a
+// message written), each delivered only to whom the desk's policy check lets see the case
+// (and, for an internal note, internal notes) at the time of delivery. Call it before
+// serving streams; without it desk events are never delivered.
+func (h *Hub) SetDesk(d *desk.Service) { h.desk = d }
+
+// VisibleCase reports whether the viewer may be shown a desk event now, and what it may be
+// shown of it. Events of other kinds, and any failure, count as not visible.
+func VisibleCase(ctx context.Context, d *desk.Service, p auth.Principal, e store.Event) (desk.CaseEvent, bool) {
+	if d == nil {
+		return desk.CaseEvent{}, false
+	}
+	ev, ok, err := d.CanSeeEvent(ctx, p, e)
+	return ev, ok && err == nil
+}
+
+func (h *Hub) caseVisible(ctx context.Context, p auth.Principal, e store.Event) (desk.CaseEvent, bool, error) {
+	if h.desk == nil || p.User.ID == 0 {
+		return desk.CaseEvent{}, false, nil
+	}
+	return h.desk.CanSeeEvent(ctx, p, e)
 }

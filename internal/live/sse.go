@@ -13,18 +13,27 @@ import (
 	"time"
 
 	"github.com/renkei-dev/renkei/internal/auth"
+	"github.com/renkei-dev/renkei/internal/desk"
 	"github.com/renkei-dev/renkei/internal/sns"
 	"github.com/renkei-dev/renkei/internal/store"
 )
 
 // Payload is the data of one SSE event: ids only, never a title or a body; the client
-// fetches what it needs through the ordinary, access-checked endpoints.
+// fetches what it needs through the ordinary, access-checked endpoints. A desk event
+// (case.filed, case.message) also names the case's category and urgency, which everyone
+// it is delivered to may see, and Alert marks a new case for the people on call.
 type Payload struct {
 	ID          int64  `json:"id"`
 	Kind        string `json:"kind"`
 	TopicID     int64  `json:"topic_id"`
 	CommentID   int64  `json:"comment_id"`
 	CommunityID int64  `json:"community_id"`
+	CaseID      int64  `json:"case_id,omitempty"`
+	MessageID   int64  `json:"message_id,omitempty"`
+	Internal    bool   `json:"internal,omitempty"`
+	Category    string `json:"category,omitempty"`
+	Urgency     string `json:"urgency,omitempty"`
+	Alert       bool   `json:"alert,omitempty"`
 }
 
 // EventReset is sent, with the id to continue from, to a client too far behind to be
@@ -39,7 +48,8 @@ const batchMax = 64
 
 // Handler serves the event stream of the person that principal finds in the request, as
 // Server-Sent Events: "id:" is the event id, "event:" its kind, "data:" a Payload. Only
-// events about topics the person may see when the event is sent are written. A client
+// events about topics the person may see when the event is sent are written, and desk
+// events about cases they may see (see SetDesk). A client
 // that reconnects with Last-Event-ID (or connects first with ?last_event_id=) is first
 // sent the visible events it missed. Streams are limited per person and per node (429
 // beyond), and end when the client leaves, the hub stops or MaxAge passes.
@@ -276,29 +286,39 @@ func (st *stream) batch(e store.Event, ch <-chan store.Event) []store.Event {
 }
 
 // send writes the events the viewer may see. Visibility is decided now, once per topic in
-// the batch. A failed check ends the stream: the client reconnects from its last id.
+// the batch (desk events: per event, by the desk's policy check). A failed check ends the
+// stream: the client reconnects from its last id.
 func (st *stream) send(ctx context.Context, events []store.Event) error {
 	seen := map[int64]bool{}
 	for _, e := range events {
 		if e.ID <= st.handled {
 			continue
 		}
-		ok, cached := seen[e.TopicID]
-		if !cached {
-			var err error
-			if ok, err = visible(ctx, st.svc, st.p, e); err != nil {
-				if ctx.Err() == nil {
-					st.h.log.Warn("live: visibility check failed; ending stream", "err", err, "user_id", st.p.User.ID, "event_id", e.ID)
-				}
-				return err
+		pl := Payload{ID: e.ID, Kind: e.Kind, TopicID: e.TopicID, CommentID: e.CommentID, CommunityID: e.CommunityID}
+		var ok bool
+		var err error
+		if desk.IsCaseEvent(e.Kind) {
+			var d desk.CaseEvent
+			if d, ok, err = st.h.caseVisible(ctx, st.p, e); ok {
+				pl.CaseID, pl.MessageID, pl.Internal, pl.Category, pl.Urgency = d.CaseID, d.MessageID, d.Internal, d.Category, d.Urgency
+				pl.Alert = e.Kind == desk.EventCaseFiled && d.AlertsFor(st.p.User.ID)
 			}
+		} else if cached, hit := seen[e.TopicID]; hit {
+			ok = cached
+		} else if ok, err = visible(ctx, st.svc, st.p, e); err == nil {
 			seen[e.TopicID] = ok
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				st.h.log.Warn("live: visibility check failed; ending stream", "err", err, "user_id", st.p.User.ID, "event_id", e.ID)
+			}
+			return err
 		}
 		st.handled = e.ID
 		if !ok {
 			continue
 		}
-		b, err := json.Marshal(Payload{ID: e.ID, Kind: e.Kind, TopicID: e.TopicID, CommentID: e.CommentID, CommunityID: e.CommunityID})
+		b, err := json.Marshal(pl)
 		if err != nil {
 			return err
 		}

@@ -174,10 +174,12 @@ type deskQueueData struct {
 	Impacts    []model.Impact
 	Staff      []model.User
 	Counts     map[string]int
+	LiveFrom   int64 // the live stream's position when the page was read (see liveFrom)
 }
 
 func (web *Web) deskQueue(w http.ResponseWriter, r *http.Request) {
 	pr := httpx.MustPrincipal(r)
+	from := web.liveFrom()
 	q := r.URL.Query()
 	lq := desk.ListQuery{State: q.Get("state"), Urgency: q.Get("urgency"), Category: q.Get("category"), Impact: q.Get("event_impact"),
 		SLA: q.Get("sla"), Text: q.Get("q"), Open: q.Get("open") == "1", Limit: 50}
@@ -222,6 +224,7 @@ func (web *Web) deskQueue(w http.ResponseWriter, r *http.Request) {
 	if p.IsCenter() {
 		d.Staff = web.centerStaff(r.Context(), pr)
 	}
+	d.LiveFrom = from
 	p.Data = d
 	web.render(w, r, http.StatusOK, "desk_queue", p)
 }
@@ -317,6 +320,7 @@ type deskCaseData struct {
 	Message     string
 	MaxMessage  int
 	Transitions []model.CaseState
+	LiveFrom    int64 // the live stream's position when the page was read (see liveFrom)
 }
 
 func (web *Web) deskCase(w http.ResponseWriter, r *http.Request) {
@@ -326,6 +330,7 @@ func (web *Web) deskCase(w http.ResponseWriter, r *http.Request) {
 // renderCase shows a case; a failed form on it comes back with its error and what was typed.
 func (web *Web) renderCase(w http.ResponseWriter, r *http.Request, status int, formErr error, typed string) {
 	pr := httpx.MustPrincipal(r)
+	from := web.liveFrom()
 	ctx := r.Context()
 	id := idParam(r, "id")
 	v, err := web.app.Desk.Get(ctx, pr, id)
@@ -350,7 +355,7 @@ func (web *Web) renderCase(w http.ResponseWriter, r *http.Request, status int, f
 	names := web.names(ctx, pr)
 	d := deskCaseData{View: v, OrgName: names.org(v.Case.OrgID, p.Lang), Reporter: names.person(v.Case.ReporterID),
 		Handler: names.person(v.Case.HandlerID), Filed: r.URL.Query().Get("filed") == "1", Message: typed,
-		MaxMessage: desk.MaxMessageLen, Transitions: v.Transitions}
+		MaxMessage: desk.MaxMessageLen, Transitions: v.Transitions, LiveFrom: from}
 	for i := range msgs {
 		m := msgs[i]
 		d.Entries = append(d.Entries, deskEntry{At: m.CreatedAt, Who: names.person(m.AuthorID), WhoOrg: names.org(m.AuthorOrgID, p.Lang),
@@ -726,4 +731,19 @@ func (web *Web) deskOnCallRemove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.redirectFlash(w, r, "/desk/oncall", "flash.oncall_removed")
+}
+
+// liveFrom is where the desk pages' live updates start: the last event the hub had sent
+// out before the page was read, so that an event in between is not lost (0 when the hub
+// is not running: the stream then starts from the present).
+func (web *Web) liveFrom() int64 {
+	if web.app.Live == nil {
+		return 0
+	}
+	select {
+	case <-web.app.Live.Ready():
+		return web.app.Live.Last()
+	default:
+		return 0
+	}
 }
