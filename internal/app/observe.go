@@ -8,7 +8,6 @@ import (
 
 	"github.com/renkei-dev/renkei/internal/intel"
 	"github.com/renkei-dev/renkei/internal/model"
-
 	"github.com/renkei-dev/renkei/internal/monitor"
 	"github.com/renkei-dev/renkei/internal/observe"
 )
