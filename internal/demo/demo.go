@@ -93,12 +93,14 @@ func Load(ctx context.Context, a *app.App) (Result, error) {
 	if err := loadDesk(ctx, a, orgIDs, userIDs); err != nil {
 		return res, err
 	}
-	// Observation: registered assets and a history of notices (observe.go).
-	if err := loadObservation(ctx, a, orgIDs, userIDs); err != nil {
+	// Indicator sharing (intel.go): collections and a few hundred indicators. They come
+	// before the registered assets: loaded after, every indicator naming a demo asset would
+	// become a notice of its own and bury the history below.
+	if err := loadIntel(ctx, a, orgIDs, userIDs, communityIDs); err != nil {
 		return res, err
 	}
-	// Indicator sharing (intel.go): collections and a few hundred indicators.
-	if err := loadIntel(ctx, a, orgIDs, userIDs, communityIDs); err != nil {
+	// Observation: registered assets and a history of notices (observe.go).
+	if err := loadObservation(ctx, a, orgIDs, userIDs); err != nil {
 		return res, err
 	}
 	res.SignIns = []SignIn{
