@@ -12,28 +12,37 @@ import (
 // waits for the copy and its fsync: one write in a few hundred took ten times as long as
 // the others. The writer therefore never checkpoints (wal_autocheckpoint=0); a
 // checkpointer on its own connection copies the log every CheckpointEvery without
-// blocking readers or the writer (PASSIVE), and journal_size_limit trims the log file
-// once it has been copied, so the file on disk stays bounded.
+// blocking readers or the writer (PASSIVE). The log starts again from its beginning only
+// when a write begins after everything in it was copied, which a writer that never pauses
+// does not allow: past walRestartFrames the checkpointer copies the rest and empties the
+// log (TRUNCATE), making writers wait meanwhile, so the file stays bounded under bulk
+// loads too. journal_size_limit trims a log file that grew before a reset.
 
-// CheckpointEvery is how often the checkpointer copies the log into the database.
-const CheckpointEvery = time.Second
+// checkpointEvery is how often the checkpointer copies the log into the database (a
+// variable for the tests).
+var checkpointEvery = time.Second
 
 // walLimitBytes is the size the log file is trimmed back to after a checkpoint.
 const walLimitBytes = 64 << 20
 
+// walRestartFrames is the log length (pages) past which the checkpointer empties the log
+// even if writers must wait: 64 MiB of 4 KiB pages. A variable for the tests.
+var walRestartFrames = 16384
+
 type checkpointer struct {
-	conn *sql.DB
-	stop chan struct{}
-	done sync.WaitGroup
+	conn   *sql.DB
+	frames int // walRestartFrames when it started
+	stop   chan struct{}
+	done   sync.WaitGroup
 }
 
-func startCheckpointer(dsn string, every time.Duration) (*checkpointer, error) {
+func startCheckpointer(dsn string, every time.Duration, frames int) (*checkpointer, error) {
 	conn, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
 	}
 	conn.SetMaxOpenConns(1)
-	c := &checkpointer{conn: conn, stop: make(chan struct{})}
+	c := &checkpointer{conn: conn, frames: frames, stop: make(chan struct{})}
 	c.done.Add(1)
 	go c.run(every)
 	return c, nil
@@ -48,9 +57,17 @@ func (c *checkpointer) run(every time.Duration) {
 		case <-c.stop:
 			return
 		case <-t.C:
-			// An error (a busy database, a closing file) is retried at the next tick.
-			_, _, _ = c.passive(context.Background())
+			c.tick(context.Background())
 		}
+	}
+}
+
+// tick copies the log, and empties it when it has grown past walRestartFrames. An error
+// (a busy database, a closing file) is retried at the next tick.
+func (c *checkpointer) tick(ctx context.Context) {
+	frames, _, err := c.passive(ctx)
+	if err == nil && frames >= c.frames {
+		_, _ = c.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	}
 }
 

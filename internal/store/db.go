@@ -107,7 +107,7 @@ func openSQLite(ctx context.Context, path string, readers int) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	cp, err := startCheckpointer("file:"+path+"?"+pragmas, CheckpointEvery)
+	cp, err := startCheckpointer("file:"+path+"?"+pragmas, checkpointEvery, walRestartFrames)
 	if err != nil {
 		db.Close()
 		return nil, err
