@@ -25,11 +25,13 @@ const (
 
 // CaseEvent is the detail of a desk event in the log.
 type CaseEvent struct {
-	CaseID    int64  `json:"case_id"`
-	MessageID int64  `json:"message_id,omitempty"`
-	Internal  bool   `json:"internal,omitempty"`
-	Category  string `json:"category,omitempty"`
-	Urgency   string `json:"urgency,omitempty"`
+	CaseID    int64 `json:"case_id"`
+	MessageID int64 `json:"message_id,omitempty"`
+	// AttachmentID names the file of a case.attachment event.
+	AttachmentID int64  `json:"attachment_id,omitempty"`
+	Internal     bool   `json:"internal,omitempty"`
+	Category     string `json:"category,omitempty"`
+	Urgency      string `json:"urgency,omitempty"`
 	// OnCall are the people on call when the case was filed: the live stream marks the
 	// event as an alert for them.
 	OnCall []int64 `json:"on_call,omitempty"`
