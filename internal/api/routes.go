@@ -64,6 +64,7 @@ func (x *API) routes() {
 	x.topicRoutes()
 	x.notifyRoutes()
 	x.deskRoutes() // consultation desk
+	x.caseAttachRoutes()
 	x.observeRoutes()
 	x.intelRoutes()    // indicators (internal/api/intel.go)
 	x.taxiiSubRoutes() // TAXII subscriptions (internal/api/taxiisub.go)
