@@ -611,6 +611,9 @@ func (s *Service) Transition(ctx context.Context, p auth.Principal, id int64, to
 		if err := s.timeline(ctx, c, p, id, "state", from, to, detail, now); err != nil {
 			return err
 		}
+		if err := s.event(ctx, c, p.User.ID, EventCaseState, CaseEvent{CaseID: id}, now); err != nil {
+			return err
+		}
 		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "case.state", TargetType: "case", TargetID: id,
 			Detail: map[string]any{"from": from, "to": to, "reopened": reopen}}, now)
 		return err
@@ -659,6 +662,9 @@ func (s *Service) Assign(ctx context.Context, p auth.Principal, id int64, in Ass
 		if err := s.timeline(ctx, c, p, id, "assigned", "", "", d, now); err != nil {
 			return err
 		}
+		if err := s.event(ctx, c, p.User.ID, EventCaseAssigned, CaseEvent{CaseID: id}, now); err != nil {
+			return err
+		}
 		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "case.assigned", TargetType: "case", TargetID: id, Detail: d}, now)
 		return err
 	})
@@ -691,6 +697,9 @@ func (s *Service) SetUrgency(ctx context.Context, p auth.Principal, id int64, ur
 		}
 		d := map[string]any{"from": l.k.Urgency, "to": u}
 		if err := s.timeline(ctx, c, p, id, "urgency", "", "", d, now); err != nil {
+			return err
+		}
+		if err := s.event(ctx, c, p.User.ID, EventCaseUrgency, CaseEvent{CaseID: id}, now); err != nil {
 			return err
 		}
 		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "case.urgency", TargetType: "case", TargetID: id, Detail: d}, now)

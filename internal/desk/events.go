@@ -16,11 +16,15 @@ import (
 )
 
 // Event kinds the desk writes to the event log, for the live stream: a case was filed, a
-// message (or an internal note) was written in a case's thread. The log row carries the
-// ids in its detail, never a title or a body.
+// message (or an internal note) was written in a case's thread, a case changed state, was
+// assigned (team, handler) or changed urgency (the queue and the case page update). The
+// log row carries the ids in its detail, never a title or a body.
 const (
-	EventCaseFiled   = "case.filed"
-	EventCaseMessage = "case.message"
+	EventCaseFiled    = "case.filed"
+	EventCaseMessage  = "case.message"
+	EventCaseState    = "case.state"
+	EventCaseAssigned = "case.assigned"
+	EventCaseUrgency  = "case.urgency"
 )
 
 // CaseEvent is the detail of a desk event in the log.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/renkei-dev/renkei/internal/desk"
 	"github.com/renkei-dev/renkei/internal/fault"
+	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/policy"
 	"github.com/renkei-dev/renkei/internal/store"
 )
@@ -72,6 +73,29 @@ func init() {
 			{name: "live.VisibleCase(case.attachment events)", ids: liveCaseEvents(desk.EventCaseAttachment, func(d desk.CaseEvent) int64 { return d.AttachmentID })},
 		},
 	}.kind())
+	// The live stream's updates of cases (state, assignment, urgency) follow the case rule:
+	// each path asks for the cases that had such an event.
+	for i := range kinds {
+		if kinds[i].name != "case" {
+			continue
+		}
+		for _, kind := range []string{desk.EventCaseState, desk.EventCaseAssigned, desk.EventCaseUrgency} {
+			kinds[i].paths = append(kinds[i].paths, path{name: "live.VisibleCase(" + kind + " events)", narrow: caseHadEvent(kind),
+				ids: liveCaseEvents(kind, func(d desk.CaseEvent) int64 { return d.CaseID })})
+		}
+	}
+}
+
+// caseHadEvent is what a live path of one kind of case event asks for: the cases with an
+// event of that kind in the log.
+func caseHadEvent(kind string) func(w *world, _ policy.Actor, id int64) bool {
+	return func(w *world, _ policy.Actor, id int64) bool {
+		var n int
+		err := w.db.Read().QueryRow(w.ctx, "SELECT COUNT(*) FROM events WHERE kind = ? AND (detail = ? OR detail LIKE ?)", kind,
+			fmt.Sprintf(`{"case_id":%d}`, id), fmt.Sprintf(`{"case_id":%d,%%`, id)).Scan(&n)
+		w.must(err, "events of case %d", id)
+		return n > 0
+	}
 }
 
 // generateCaseAttachments puts files on some cases (by a person of the reporting
@@ -98,9 +122,20 @@ func generateCaseAttachments(g *gen) {
 			w.ids[colCaseAttachments] = append(w.ids[colCaseAttachments], a.ID)
 		}
 	}
+	var staff []int64
+	for _, ids := range byOrg {
+		for _, id := range ids {
+			if u, err := store.GetUser(g.ctx, w.db.Read(), id); err == nil && u.CenterRole != model.CenterNone {
+				staff = append(staff, id)
+			}
+		}
+	}
 	for _, id := range w.ids[colCases] {
 		k, err := store.GetCase(g.ctx, w.db.Read(), id)
 		w.must(err, "load case %d", id)
+		if len(staff) > 0 {
+			handleCase(g, staff[g.r.IntN(len(staff))], k)
+		}
 		if g.chance(0.5) {
 			attach(k.ReporterID, id, 0)
 		}
@@ -130,6 +165,23 @@ func generateCaseAttachments(g *gen) {
 		if g.chance(0.4) {
 			attach(m.AuthorID, m.CaseID, id)
 		}
+	}
+}
+
+// handleCase has the center triage, assign and re-rate some cases, for their live events.
+func handleCase(g *gen, staffID int64, k model.Case) {
+	sp := principal(g, staffID)
+	if g.chance(0.5) && k.State == model.CaseNew {
+		_, err := g.w.env.Desk.Transition(g.ctx, sp, k.ID, string(model.CaseTriage))
+		g.w.must(err, "triage case %d", k.ID)
+	}
+	if g.chance(0.5) {
+		_, err := g.w.env.Desk.Assign(g.ctx, sp, k.ID, desk.Assignment{Team: "IR", HandlerID: staffID})
+		g.w.must(err, "assign case %d", k.ID)
+	}
+	if g.chance(0.5) {
+		_, err := g.w.env.Desk.SetUrgency(g.ctx, sp, k.ID, string(model.Urgencies[g.r.IntN(len(model.Urgencies))]))
+		g.w.must(err, "urgency of case %d", k.ID)
 	}
 }
 
