@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/renkei-dev/renkei/internal/desk"
 	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/store"
 	"github.com/renkei-dev/renkei/internal/testapp"
@@ -106,4 +108,53 @@ func evalAwait[T any](b *browser, expr string) T {
 		b.t.Fatalf("evaluating %s: %v", expr, err)
 	}
 	return v
+}
+
+// The reporter has the case page open and the analyst the queue; the center assigns the
+// case, raises its urgency and attaches a file: both pages show it without reloading.
+func TestBrowserDeskLiveAssignmentAndUrgency(t *testing.T) {
+	t.Parallel()
+	chromePath(t)
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		env := testapp.New(t, db)
+		center := env.Org("対処調整センター", model.KindCenter)
+		power := env.Org("東都電力株式会社", model.KindOperator)
+		analyst := env.Person(center, "analyst@ccc.example", model.RoleAnalyst)
+		secret := env.EnrolTOTP(analyst)
+		sato := env.Person(power, "sato@power.example", model.RoleMember)
+		ctx, pa := testapp.Ctx(), env.Principal(analyst)
+		k, err := env.Desk.File(ctx, env.Principal(sato), desk.CaseInput{Kind: "incident", Category: "dos", Title: "サイトが重い",
+			Description: "アクセスが集中している", Urgency: "low"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := env.Server()
+		reporter := newBrowser(t, base)
+		reporter.snsSignIn(env, sato, nil)
+		casePath := "/desk/cases/" + strconv.FormatInt(k.ID, 10)
+		reporter.open(casePath)
+		reporter.waitFor("the case page's live stream", `document.getElementById("case-live").dataset.live === "open"`)
+		queue := reporter.fresh()
+		queue.snsSignIn(env, analyst, secret)
+		queue.open("/desk")
+		queue.waitFor("the queue's live stream", `document.getElementById("desk-live").dataset.live === "open"`)
+
+		if _, err := env.Desk.Assign(ctx, pa, k.ID, desk.Assignment{Team: "IR担当 チーム2", HandlerID: analyst.ID}); err != nil {
+			t.Fatal(err)
+		}
+		reporter.waitFor("the handler on the reporter's page", `document.getElementById("case-handler").innerText.includes("IR担当 チーム2")`)
+		queue.waitFor("the handler in the queue", `document.getElementById("desk-table").innerText.includes(`+jsString(analyst.DisplayName)+`)`)
+		if _, err := env.Desk.SetUrgency(ctx, pa, k.ID, "critical"); err != nil {
+			t.Fatal(err)
+		}
+		reporter.waitFor("the urgency on the reporter's page", `document.getElementById("case-facts").innerText.includes("緊急")`)
+		queue.waitFor("the urgency in the queue", `document.getElementById("desk-table").innerText.includes("緊急")`)
+		if _, err := env.Desk.Attach(ctx, pa, k.ID, 0, []desk.Upload{{Name: "対処手順.txt", Body: strings.NewReader("切り離す")}}); err != nil {
+			t.Fatal(err)
+		}
+		reporter.waitFor("the center's file on the reporter's page", `document.getElementById("case-files-list").innerText.includes("対処手順.txt")`)
+		if !reporter.has("#case-live:not([hidden])") {
+			t.Error("the reporter is not told that the case was updated")
+		}
+	})
 }
