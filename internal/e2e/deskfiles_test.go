@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/renkei-dev/renkei/internal/desk"
@@ -155,6 +156,58 @@ func TestBrowserDeskLiveAssignmentAndUrgency(t *testing.T) {
 		reporter.waitFor("the center's file on the reporter's page", `document.getElementById("case-files-list").innerText.includes("対処手順.txt")`)
 		if !reporter.has("#case-live:not([hidden])") {
 			t.Error("the reporter is not told that the case was updated")
+		}
+	})
+}
+
+// The analyst on call is reading another part of the site (their profile, then a case
+// page) when cases are filed: the on-call alert appears there, without reloading, with a
+// link to the new case. An analyst not on call has no alert region at all.
+func TestBrowserOnCallAlertOnEveryPage(t *testing.T) {
+	t.Parallel()
+	chromePath(t)
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		env := testapp.New(t, db)
+		center := env.Org("対処調整センター", model.KindCenter)
+		power := env.Org("東都電力株式会社", model.KindOperator)
+		onCall := env.Person(center, "oncall@ccc.example", model.RoleAnalyst)
+		offDuty := env.Person(center, "offduty@ccc.example", model.RoleAnalyst)
+		secretOn, secretOff := env.EnrolTOTP(onCall), env.EnrolTOTP(offDuty)
+		sato := env.Person(power, "sato@power.example", model.RoleMember)
+		ctx, now := testapp.Ctx(), env.Clock.Now()
+		if _, err := env.Desk.AddShift(ctx, env.Principal(onCall), onCall.ID, now.Add(-time.Hour), now.Add(8*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		file := func(title string) string {
+			k, err := env.Desk.File(ctx, env.Principal(sato), desk.CaseInput{Kind: "incident", Category: "defacement", Title: title,
+				Description: "トップページが書き換えられた", Urgency: "high"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strconv.FormatInt(k.ID, 10)
+		}
+		base := env.Server()
+		b := newBrowser(t, base)
+		b.snsSignIn(env, onCall, secretOn)
+		b.open("/profile")
+		b.waitFor("the alert's live stream", `document.getElementById("oncall-live").dataset.live === "open"`)
+		id := file("Web改ざん")
+		b.waitFor("the alert on the profile page", `!!document.querySelector("#oncall-live .oncall-item[data-case='`+id+`']")`)
+		got := b.text("#oncall-live")
+		if !strings.Contains(got, "当直アラート") || !strings.Contains(got, "#"+id) || !strings.Contains(got, "Web改ざん") || strings.Contains(got, "トップページ") {
+			t.Errorf("alert %q", got)
+		}
+		b.click(eval[string](b, `document.querySelector("#oncall-live a").textContent.trim()`))
+		b.expectPage("/desk/cases/"+id, "#"+id+" Web改ざん")
+		b.waitFor("the case page's stream", `document.getElementById("oncall-live").dataset.live === "open"`)
+		second := file("二件目")
+		b.waitFor("the alert on a case page", `!!document.querySelector("#oncall-live .oncall-item[data-case='`+second+`']")`)
+
+		off := b.fresh()
+		off.snsSignIn(env, offDuty, secretOff)
+		off.open("/profile")
+		if off.has("#oncall-live") {
+			t.Error("an analyst not on call has the alert region")
 		}
 	})
 }

@@ -49,6 +49,7 @@
   var box = queue || onCase;
   var from = box.getAttribute("data-from");
   var es = new EventSource("/events" + (from ? "?last_event_id=" + encodeURIComponent(from) : ""));
+  window.renkeiDeskStream = es; // the on-call alert (oncall_live.js) listens to it too
   es.addEventListener("open", function () { box.setAttribute("data-live", "open"); });
   es.addEventListener("error", function () { box.setAttribute("data-live", "closed"); });
 
