@@ -91,12 +91,13 @@ type caseFile struct {
 }
 
 // caseFilesData is what the case page shows of files: the list, the limits, and after a
-// failed post with files which form it was ("message" or "case").
+// failed post which form it was ("message" or "case") and whether it carried files.
 type caseFilesData struct {
 	Files      []caseFile
 	MaxFiles   int
 	MaxFileMiB int64
-	HadFile    string
+	Posted     string
+	HadFile    bool
 	CanAttach  bool // on the case itself
 }
 
@@ -115,10 +116,13 @@ func (p *page) CaseFileOn(a model.CaseAttachment) string {
 func (web *Web) caseFiles(r *http.Request, v desk.View, names *nameBook) (caseFilesData, error) {
 	d := caseFilesData{MaxFiles: desk.MaxAttachmentsPerItem, MaxFileMiB: web.app.Desk.MaxAttachment() >> 20,
 		CanAttach: v.CanHandle || v.IsReporter}
-	if hadFiles(r) {
-		d.HadFile = "message"
-		if strings.HasSuffix(r.URL.Path, "/files") {
-			d.HadFile = "case"
+	if r.Method == http.MethodPost {
+		d.HadFile = hadFiles(r)
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/files"):
+			d.Posted = "case"
+		case strings.HasSuffix(r.URL.Path, "/messages"):
+			d.Posted = "message"
 		}
 	}
 	list, err := web.app.Desk.Attachments(r.Context(), httpx.MustPrincipal(r), v.Case.ID)
@@ -135,16 +139,20 @@ func (web *Web) caseFiles(r *http.Request, v desk.View, names *nameBook) (caseFi
 type caseFileInput struct {
 	P          *page
 	ID         string
-	Failed     bool // the form was posted with files and failed
+	Failed     bool // this form was posted and failed: its file error is shown here
+	Again      bool // ... and it carried files, which must be chosen again
 	MaxFiles   int
 	MaxFileMiB int64
 }
 
-// CaseFileInput builds the argument of the desk_file_input template.
-func (p *page) CaseFileInput(id string, failed bool) caseFileInput {
-	in := caseFileInput{P: p, ID: id, Failed: failed, MaxFiles: desk.MaxAttachmentsPerItem}
+// CaseFileInput builds the argument of the desk_file_input template for the case page's
+// form named form ("message" or "case").
+func (p *page) CaseFileInput(id, form string) caseFileInput {
+	in := caseFileInput{P: p, ID: id, MaxFiles: desk.MaxAttachmentsPerItem}
 	if d, ok := p.Data.(deskCaseData); ok {
 		in.MaxFileMiB = d.Files.MaxFileMiB
+		in.Failed = d.Files.Posted == form
+		in.Again = in.Failed && d.Files.HadFile
 	}
 	return in
 }

@@ -137,6 +137,11 @@ func TestCaseFilesPages(t *testing.T) {
 		if textareaValue(r.body, "reply-body") != "More logs" || !strings.Contains(r.body, `id="reply-files-again"`) {
 			t.Error("the failed message lost its text or does not ask for the files again")
 		}
+		r = s.postFiles(path+"/files", nil)
+		expectStatus(t, "adding no file to the report", r, http.StatusUnprocessableEntity)
+		if msg, invalid := fieldError(r.body, "case-more-files"); !invalid || msg == "" || strings.Contains(r.body, `id="case-more-files-again"`) {
+			t.Errorf("no file chosen: error %q %v", msg, invalid)
+		}
 		r = s.postFiles(path+"/files", nil, namedFile{"screen.png", []byte("\x89PNG\r\n\x1a\n")})
 		expectStatus(t, "files added to the report", r, http.StatusSeeOther)
 
