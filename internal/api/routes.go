@@ -64,6 +64,8 @@ func (x *API) routes() {
 	x.topicRoutes()
 	x.notifyRoutes()
 	x.deskRoutes() // consultation desk
+	x.caseAttachRoutes()
+	x.deskOnCallRoutes()
 	x.observeRoutes()
 	x.intelRoutes()    // indicators (internal/api/intel.go)
 	x.taxiiSubRoutes() // TAXII subscriptions (internal/api/taxiisub.go)

@@ -103,6 +103,7 @@ func (web *Web) Register(mux *http.ServeMux) {
 
 	// The consultation desk (desk.go).
 	web.registerDesk(h, s)
+	web.registerCaseFiles(mux, s) // the desk's forms with files (caseattach.go)
 	// Observation notices and assets (observe.go): 404 for what the reader may not see.
 	h("GET /notices", s(web.noticesPage))
 	h("GET /notices/new", s(web.composePage))
