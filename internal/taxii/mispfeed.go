@@ -231,7 +231,7 @@ func (s *FeedImports) List(ctx context.Context, p auth.Principal, pg store.Page)
 func (s *FeedImports) writable(ctx context.Context, p auth.Principal, collectionID int64) (intel.Collection, error) {
 	k, err := s.intel.CollectionByID(ctx, p, collectionID)
 	if err != nil {
-		return k, fault.Field("collection", "mispfeed.bad_collection")
+		return k, err
 	}
 	if !policy.CanStartMISPImport(p.Actor, intel.CollectionFacts(k.IntelCollection)) {
 		return k, fault.New(fault.Forbidden, "error.forbidden")
@@ -272,10 +272,9 @@ func (s *FeedImports) CleanFeedURL(raw string) (string, error) {
 func (s *FeedImports) StartURL(ctx context.Context, p auth.Principal, collectionID int64, rawURL string, repeat time.Duration) (FeedImport, error) {
 	var errs fault.List
 	k, err := s.writable(ctx, p, collectionID)
-	if fault.Is(err, fault.Forbidden) {
+	if err != nil {
 		return FeedImport{}, err
 	}
-	errs.AddErr("collection", err)
 	feed, err := s.CleanFeedURL(rawURL)
 	errs.AddErr("url", err)
 	if repeat != 0 && (repeat < MinSubInterval || repeat > MaxSubInterval) {

@@ -246,7 +246,7 @@ func TestMISPFeedAccessAndURLRules(t *testing.T) {
 	if l, _ := w.imports.List(ctx, w.env.Principal(w.analyst), store.Page{}); len(l) != 1 || l[0].CollectionTitle != "feed" {
 		t.Errorf("the center lists %+v", l)
 	}
-	if _, err := w.imports.StartURL(ctx, w.env.Principal(w.outsider), w.coll.ID, feed.url(), 0); !fault.Is(err, fault.Invalid) {
+	if _, err := w.imports.StartURL(ctx, w.env.Principal(w.outsider), w.coll.ID, feed.url(), 0); !fault.Is(err, fault.NotFound) {
 		t.Errorf("import into an unreadable collection: %v", err)
 	}
 	if _, err := w.imports.StartURL(ctx, w.env.Principal(w.analyst), w.coll.ID, feed.url(), 0); !fault.Is(err, fault.Forbidden) {
