@@ -24,7 +24,8 @@ type MISPFeedInput struct {
 // MISPImportError is one entry of an import's error list.
 type MISPImportError struct {
 	Event  string `json:"event" doc:"the event's uuid, or the manifest key"`
-	Reason string `json:"reason"`
+	Code   string `json:"code" doc:"what went wrong: mispfeed.err_missing, err_refused, err_too_large, err_bad_event, err_attribute or err_manifest_key"`
+	Reason string `json:"reason" doc:"the technical detail"`
 }
 
 // MISPFeedImport is the progress record of a MISP feed import.

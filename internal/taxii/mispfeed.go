@@ -141,8 +141,9 @@ func (s *FeedImports) Limits() FeedLimits { return s.opt.Limits }
 
 // ImportError is one entry of an import's error list.
 type ImportError struct {
-	Event  string `json:"event"` // the event's uuid, or the manifest key
-	Reason string `json:"reason"`
+	Event  string `json:"event"`  // the event's uuid, or the manifest key
+	Code   string `json:"code"`   // a message catalog key saying what went wrong
+	Reason string `json:"reason"` // the technical detail
 }
 
 // FeedImport is an import record as those who may see it see it.

@@ -23,8 +23,9 @@ import (
 )
 
 // eventError is a fault of one file of the feed (missing, too large, not a MISP event):
-// recorded against that event while the rest imports.
-type eventError struct{ reason string }
+// recorded against that event while the rest imports. code is a message catalog key that
+// says it to people; reason is the technical detail.
+type eventError struct{ code, reason string }
 
 func (e eventError) Error() string { return e.reason }
 
@@ -59,7 +60,7 @@ func (c *capReader) Read(p []byte) (int, error) {
 func (c *capReader) Close() error { return c.r.Close() }
 
 func tooLarge(limit int64) error {
-	return eventError{fmt.Sprintf("file larger than %d bytes", limit)}
+	return eventError{"mispfeed.err_too_large", fmt.Sprintf("file larger than %d bytes", limit)}
 }
 
 // httpFeed reads a remote feed under its base URL.
@@ -87,7 +88,11 @@ func (h httpFeed) open(ctx context.Context, name string, limit int64) (io.ReadCl
 		return nil, fmt.Errorf("%s: HTTP %d", name, resp.StatusCode)
 	default:
 		resp.Body.Close()
-		return nil, eventError{fmt.Sprintf("HTTP %d", resp.StatusCode)}
+		code := "mispfeed.err_refused"
+		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
+			code = "mispfeed.err_missing"
+		}
+		return nil, eventError{code, fmt.Sprintf("HTTP %d", resp.StatusCode)}
 	}
 	if resp.ContentLength > limit {
 		resp.Body.Close()
@@ -102,7 +107,7 @@ type dirFeed struct{ dir string }
 func (d dirFeed) open(_ context.Context, name string, limit int64) (io.ReadCloser, error) {
 	f, err := os.Open(filepath.Join(d.dir, name))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, eventError{"no such file in the archive"}
+		return nil, eventError{"mispfeed.err_missing", "no such file in the archive"}
 	}
 	if err != nil {
 		return nil, err
@@ -319,7 +324,7 @@ func (s *FeedImports) saveEvent(ctx context.Context, m store.MISPImport, prog st
 	return err
 }
 
-func addError(errs *[]ImportError, event, reason string) {
+func addError(errs *[]ImportError, event, code, reason string) {
 	if len(*errs) >= MaxImportErrors {
 		return
 	}
@@ -327,7 +332,7 @@ func addError(errs *[]ImportError, event, reason string) {
 	if len(reason) > maxReasonLen {
 		reason = strings.ToValidUTF8(reason[:maxReasonLen], "")
 	}
-	*errs = append(*errs, ImportError{Event: event, Reason: reason})
+	*errs = append(*errs, ImportError{Event: event, Code: code, Reason: reason})
 }
 
 // readEvent imports one event file; a fault of the file itself is the event's failure,
@@ -341,7 +346,7 @@ func (s *FeedImports) readEvent(ctx context.Context, p auth.Principal, collectio
 		rc.Close()
 		prog.Attributes, prog.Created, prog.Skipped = int64(res.Attributes), int64(res.Created), int64(res.Skipped)
 		for _, e := range res.Errors {
-			addError(errs, uuid, e)
+			addError(errs, uuid, "mispfeed.err_attribute", e)
 		}
 	}
 	var ee eventError
@@ -349,13 +354,13 @@ func (s *FeedImports) readEvent(ctx context.Context, p auth.Principal, collectio
 	case err == nil:
 		return prog, nil
 	case errors.As(err, &ee):
-		addError(errs, uuid, ee.reason)
+		addError(errs, uuid, ee.code, ee.reason)
 	case fe != nil && (fe.Kind == fault.Invalid || fe.Kind == fault.TooLarge):
 		reason := fe.Key
 		if d, ok := fe.Args["detail"]; ok {
 			reason = fmt.Sprint(d)
 		}
-		addError(errs, uuid, reason)
+		addError(errs, uuid, "mispfeed.err_bad_event", reason)
 	default:
 		return prog, err
 	}
@@ -396,7 +401,7 @@ func (s *FeedImports) list(ctx context.Context, m store.MISPImport, src feedSour
 		}
 		if !stix.IsUUID(strings.ToLower(key)) {
 			refused++
-			addError(errs, fmt.Sprintf("%.40s", key), "manifest: not an event uuid")
+			addError(errs, fmt.Sprintf("%.40s", key), "mispfeed.err_manifest_key", "manifest: not an event uuid")
 			continue
 		}
 		ts, _ := strconv.ParseInt(strings.Trim(string(entry.Timestamp), `"`), 10, 64)

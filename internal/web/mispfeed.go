@@ -46,6 +46,10 @@ type mispImportsData struct {
 // ImportStatus names an import's status.
 func (p *page) ImportStatus(m taxii.FeedImport) string { return p.T("webmispfeed.status_" + m.Status) }
 
+// ImportErrorText says what went wrong with one event (the codes are catalog keys made in
+// internal/taxii).
+func (p *page) ImportErrorText(e taxii.ImportError) string { return p.T(e.Code) }
+
 // ImportRead is how many events of an import were read, done or failed.
 func (p *page) ImportRead(m taxii.FeedImport) int64 { return m.EventsDone + m.EventsFailed }
 
