@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -229,7 +230,11 @@ func TestMISPFeedPullResumesAfterACrash(t *testing.T) {
 // Who may start and see an import: the collection's writers and the center; others are
 // told it does not exist, and a feed on the server's own network is refused unless allowed.
 func TestMISPFeedAccessAndURLRules(t *testing.T) {
-	w := newFeedWorld(t, testdb.SQLite(t), taxii.FeedLimits{})
+	testdb.Each(t, func(t *testing.T, db *store.DB) { testMISPFeedAccessAndURLRules(t, db) })
+}
+
+func testMISPFeedAccessAndURLRules(t *testing.T, db *store.DB) {
+	w := newFeedWorld(t, db, taxii.FeedLimits{})
 	ctx := testapp.Ctx()
 	feed := newFeedServer(t)
 	feed.files = buildFeed(1, 1, func(int) int64 { return 1 })
@@ -390,6 +395,35 @@ func TestMISPFeedArchives(t *testing.T) {
 		}
 		if _, err := w.imports.StartArchive(ctx, w.env.Principal(w.analyst), w.coll.ID, "x.zip", bytes.NewReader(zipOf(t, files))); !fault.Is(err, fault.Forbidden) {
 			t.Errorf("the center uploads into an organization's collection: %v", err)
+		}
+		// An archive import interrupted by a restart is resumed by the same node (which holds
+		// the unpacked files), never by another; its files go once it is over.
+		dir := t.TempDir()
+		first := taxii.NewFeedImports(w.env.App, taxii.FeedImportOptions{Dir: dir, Node: "node-a", Limits: lim})
+		big := buildFeed(6, 1, func(int) int64 { return 1785000200 })
+		for i := range 6 {
+			big[eventUUID(i)+".json"] = mispFeedEvent(i+20, 1, 1785000200)
+		}
+		m, err = first.StartArchive(ctx, p, w.coll.ID, "restart.zip", bytes.NewReader(zipOf(t, big)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		taxii.SetAfterEvent(first, func(n int) error {
+			if n == 2 {
+				return errors.New("crash")
+			}
+			return nil
+		})
+		w.tick(t, first, 1)
+		w.env.Clock.Advance(6 * time.Minute)
+		w.tick(t, taxii.NewFeedImports(w.env.App, taxii.FeedImportOptions{Dir: t.TempDir(), Node: "node-b", Limits: lim}), 0)
+		restarted := taxii.NewFeedImports(w.env.App, taxii.FeedImportOptions{Dir: dir, Node: "node-a", Limits: lim})
+		w.tick(t, restarted, 1)
+		if got := w.get(t, m.ID); got.Status != "done" || got.EventsDone != 6 || got.EventsFailed != 1 || got.Created != 6 {
+			t.Errorf("after the restart: %s %+v", got.Status, countsOf(got))
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("files left after the import: %v", left)
 		}
 	})
 }
