@@ -69,6 +69,7 @@ func (x *API) routes() {
 	x.observeRoutes()
 	x.intelRoutes()    // indicators (internal/api/intel.go)
 	x.taxiiSubRoutes() // TAXII subscriptions (internal/api/taxiisub.go)
+	x.mispFeedRoutes() // MISP feed imports (internal/api/mispfeed.go)
 }
 
 func (x *API) me(r *http.Request, p auth.Principal) (any, error) {

@@ -43,6 +43,8 @@ func (web *Web) Register(mux *http.ServeMux) {
 	// organization's webhooks (its org admins and center admins; 404 for anyone else).
 	web.intelRoutes(h, s)    // indicators (intel.go)
 	web.taxiiSubRoutes(h, s) // TAXII subscriptions (taxiisub.go)
+	// MISP feed imports (mispfeed.go)
+	web.mispFeedRoutes(mux, h, s)
 	h("GET /settings/notifications", s(web.notifySettings))
 	h("POST /settings/notifications", s(web.notifySettingsPost))
 	h("GET /orgs/{id}/webhooks", s(web.webhooksPage))
