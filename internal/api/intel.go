@@ -56,6 +56,11 @@ type IndicatorDetail struct {
 	Versions   []string        `json:"versions"`
 	Correlated []Indicator     `json:"correlated" doc:"other indicators sharing a value, among those the caller may see"`
 	Sightings  []Sighting      `json:"sightings"`
+	// Topics and cases the caller may open that share a value, and the links the caller
+	// may see (intellinks.go).
+	Topics []RelatedItem   `json:"topics" doc:"topics sharing a value, among those the caller may see (at most 50)"`
+	Cases  []RelatedItem   `json:"cases" doc:"cases sharing a value, among those the caller may see (at most 50)"`
+	Links  []IndicatorLink `json:"links" doc:"links to topics and cases, shown only when the caller may see both ends"`
 }
 
 // Sighting is one organization's record of an indicator.
@@ -125,6 +130,7 @@ func (x *API) intelRoutes() {
 		Resp: IndicatorDetail{}, Handle: x.getIndicator})
 	x.add(&op{Method: "POST", Path: "/indicators/{id}/sightings", ID: "recordSighting", Tag: "indicators",
 		Summary: "Record that the caller's organization saw an indicator", Body: SightingInput{}, Handle: x.recordSighting})
+	x.intelLinkRoutes() // links to topics and cases (intellinks.go)
 }
 
 // MISPImport is what an import of a MISP event did.
@@ -240,7 +246,7 @@ func (x *API) getIndicator(r *http.Request, p auth.Principal) (any, error) {
 		return nil, err
 	}
 	out := IndicatorDetail{Indicator: indicatorJSON(v.Version), Object: json.RawMessage(v.Version.Raw), Versions: []string{},
-		Correlated: []Indicator{}, Sightings: []Sighting{}}
+		Correlated: []Indicator{}, Sightings: []Sighting{}, Topics: itemsJSON(v.Topics), Cases: itemsJSON(v.Cases), Links: linksJSON(v.Links)}
 	for _, ver := range v.Versions {
 		out.Versions = append(out.Versions, ver.Version)
 	}

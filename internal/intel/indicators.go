@@ -86,6 +86,11 @@ type ObjectView struct {
 	Versions   []store.StixVersion // oldest first
 	Correlated []Indicator
 	Sightings  []store.Sighting
+	// Topics and cases the viewer may open that share a value, and the links the viewer
+	// may see (links.go).
+	Topics []store.ValueItem
+	Cases  []store.ValueItem
+	Links  []store.IndicatorLink
 }
 
 // MaxCorrelated bounds the correlated indicators shown with one object.
@@ -129,6 +134,12 @@ func (s *Service) Object(ctx context.Context, p auth.Principal, seq int64) (Obje
 		return view, err
 	}
 	if view.Correlated, err = s.withValues(ctx, corr); err != nil {
+		return view, err
+	}
+	if view.Topics, view.Cases, err = s.correlateItems(ctx, p, view.Version.Values); err != nil {
+		return view, err
+	}
+	if view.Links, err = s.objectLinks(ctx, p, v); err != nil {
 		return view, err
 	}
 	// Sightings belong to the indicator, and its latest version decides who sees them

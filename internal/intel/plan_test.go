@@ -46,3 +46,30 @@ func TestObjectQueriesUseIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrelationQueriesUseIndexes checks on both backends that an indicator page's
+// correlation (other indicators, topics, cases sharing a value) looks each value up in its
+// (kind, value) index and reads no table whole, as the viewer's filters run it.
+func TestCorrelationQueriesUseIndexes(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		p := w.pTanaka.Actor
+		values := []store.StixValue{{Kind: "ipv4", Value: "203.0.113.7"}, {Kind: "domain", Value: "evil.example.com"}}
+		plans, err := store.CorrelationPlans(testapp.Ctx(), w.env.DB, policy.StixFilter(p), policy.TopicFilter(p), policy.CaseFilter(p), values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, index := range map[string]string{"indicators": "stix_values_value", "topics": "topic_values_value", "cases": "case_observables_value"} {
+			plan := plans[name]
+			t.Logf("%s:\n%s", name, plan)
+			if !strings.Contains(plan, index) {
+				t.Errorf("%s: want a look-up in %s, got\n%s", name, index, plan)
+			}
+			for _, scan := range []string{"SCAN tv", "SCAN co", "SCAN v\n", "Seq Scan on topic_values", "Seq Scan on case_observables", "Seq Scan on stix_values"} {
+				if strings.Contains(plan+"\n", scan) {
+					t.Errorf("%s: the plan reads a table whole (%s):\n%s", name, scan, plan)
+				}
+			}
+		}
+	})
+}

@@ -158,6 +158,9 @@ func generateCases(g *gen) {
 		in := desk.CaseInput{Kind: string(model.CaseKinds[g.r.IntN(3)]), Category: string(model.CaseCategories[g.r.IntN(len(model.CaseCategories))]),
 			Title: fmt.Sprintf("%s %d", caseWord, len(w.ids[colCases])+1), Description: "内容", Urgency: string(model.Urgencies[g.r.IntN(4)]),
 			EventImpact: string(model.Impacts[g.r.IntN(3)])}
+		if g.chance(0.7) { // an address the indicators use, for correlation (valuelinks_test.go)
+			in.Observables = []desk.ObservableInput{{Kind: "ip", Value: leakValue(g)}}
+		}
 		k, err := w.env.Desk.File(g.ctx, rp, in)
 		w.must(err, "file a case")
 		w.ids[colCases] = append(w.ids[colCases], k.ID)

@@ -150,6 +150,15 @@ func Run(ctx context.Context, a *app.App, ready func(addr string)) error {
 		ready(ln.Addr().String())
 	}
 	go sweep(ctx, a)
+	// Topics written before their values were indexed get them in the background, a batch
+	// at a time: a national installation has a million, and start-up does not wait.
+	go a.SNS.RunTopicValuesBackfill(ctx, 50*time.Millisecond, func(n int, err error) {
+		if err != nil && ctx.Err() == nil {
+			a.Log.Error("topic values backfill", "err", err, "topics", n)
+		} else if n > 0 {
+			a.Log.Info("topic values indexed", "topics", n)
+		}
+	})
 	// The live hub stops with ctx, which ends the open event streams; Shutdown alone would
 	// wait for them.
 	go a.Live.Run(ctx)

@@ -33,6 +33,9 @@ func indexTopic(ctx context.Context, c store.Conn, topicID int64) error {
 		}
 	}
 	keys := policy.TopicSearchKeys(Facts(t, aud))
+	if err := indexTopicValues(ctx, c, topicID, t.Deleted(), title, rest); err != nil {
+		return err
+	}
 	return store.IndexTopic(ctx, c, topicID, search.Version, search.Tokens(title), search.Tokens(markdown.Plain(rest)), keys)
 }
 

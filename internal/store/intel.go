@@ -552,17 +552,17 @@ func Correlated(ctx context.Context, c Conn, f Filter, stixID string, values []S
 	if len(values) == 0 {
 		return nil, nil
 	}
-	var alts []string
-	var args []any
-	for _, v := range values {
-		alts = append(alts, "(v.kind = ? AND v.value = ?)")
-		args = append(args, v.Kind, v.Value)
-	}
-	args = append(args, stixID)
-	rows, err := c.Query(ctx, "SELECT "+versionColumns+" FROM stix_objects o WHERE o.seq IN (SELECT v.seq FROM stix_values v WHERE "+
-		strings.Join(alts, " OR ")+") AND o.is_latest AND o.stix_id <> ? AND "+f.where()+
-		fmt.Sprintf(" ORDER BY o.seq DESC LIMIT %d", Page{Limit: limit}.limit()), append(args, f.Args...)...)
+	q, args := correlatedQuery(f, stixID, values, limit)
+	rows, err := c.Query(ctx, q, args...)
 	return collect(rows, err, scanVersion(false))
+}
+
+func correlatedQuery(f Filter, stixID string, values []StixValue, limit int) (string, []any) {
+	match, args := valueMatch("v.kind", "v.value", values)
+	args = append(args, stixID)
+	return "SELECT " + versionColumns + " FROM stix_objects o WHERE o.seq IN (SELECT v.seq FROM stix_values v WHERE " + match +
+		") AND o.is_latest AND o.stix_id <> ? AND " + f.where() +
+		fmt.Sprintf(" ORDER BY o.seq DESC LIMIT %d", Page{Limit: limit}.limit()), append(args, f.Args...)
 }
 
 // ExportQuery selects the values a blocking device receives from one collection.

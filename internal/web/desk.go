@@ -14,6 +14,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/directory"
 	"github.com/renkei-dev/renkei/internal/fault"
 	"github.com/renkei-dev/renkei/internal/httpx"
+	"github.com/renkei-dev/renkei/internal/intel"
 	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/policy"
 	"github.com/renkei-dev/renkei/internal/store"
@@ -327,6 +328,7 @@ type deskCaseData struct {
 	Transitions []model.CaseState
 	LiveFrom    int64 // the live stream's position when the page was read (see liveFrom)
 	Files       caseFilesData
+	Indicators  intel.Related // indicators sharing a value, and links (intellinks.go)
 }
 
 func (web *Web) deskCase(w http.ResponseWriter, r *http.Request) {
@@ -362,6 +364,7 @@ func (web *Web) renderCase(w http.ResponseWriter, r *http.Request, status int, f
 	d := deskCaseData{View: v, OrgName: names.org(v.Case.OrgID, p.Lang), Reporter: names.person(v.Case.ReporterID),
 		Handler: names.person(v.Case.HandlerID), Filed: r.URL.Query().Get("filed") == "1", Message: typed,
 		MaxMessage: desk.MaxMessageLen, Transitions: v.Transitions, LiveFrom: from}
+	d.Indicators = web.relatedIndicators(ctx, pr, 0, id)
 	for i := range msgs {
 		m := msgs[i]
 		d.Entries = append(d.Entries, deskEntry{At: m.CreatedAt, Who: names.person(m.AuthorID), WhoOrg: names.org(m.AuthorOrgID, p.Lang),

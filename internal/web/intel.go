@@ -22,6 +22,7 @@ func (web *Web) intelRoutes(h func(string, http.HandlerFunc), s func(http.Handle
 	h("POST /indicators/new", s(web.indicatorNewPost))
 	h("GET /indicators/{id}", s(web.indicatorPage))
 	h("POST /indicators/{id}/sightings", s(web.sightingPost))
+	web.intelLinkRoutes(h, s) // links to topics and cases (intellinks.go)
 }
 
 // IndicatorValues joins an indicator's values for a list cell.
@@ -201,9 +202,16 @@ type indicatorData struct {
 	CanSight bool
 	Count    string
 	OrgNames map[int64]string
+	// The link form as typed (intellinks.go).
+	LinkKind, LinkTarget string
 }
 
 func (web *Web) renderIndicator(w http.ResponseWriter, r *http.Request, status int, count string, err error) {
+	web.renderIndicatorWith(w, r, status, err, func(d *indicatorData) { d.Count = count })
+}
+
+// renderIndicatorWith shows an indicator's page; typed puts back what a failed form held.
+func (web *Web) renderIndicatorWith(w http.ResponseWriter, r *http.Request, status int, err error, typed func(*indicatorData)) {
 	pr := httpx.MustPrincipal(r)
 	v, verr := web.app.Intel.Object(r.Context(), pr, idParam(r, "id"))
 	if verr != nil {
@@ -214,7 +222,8 @@ func (web *Web) renderIndicator(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		p.setErrors(err)
 	}
-	d := &indicatorData{ObjectView: v, CanSight: v.Version.Type == "indicator", Count: count, OrgNames: map[int64]string{}}
+	d := &indicatorData{ObjectView: v, CanSight: v.Version.Type == "indicator", Count: "1", OrgNames: map[int64]string{}}
+	typed(d)
 	for _, si := range v.Sightings {
 		if o, err := web.app.Directory.GetOrg(r.Context(), pr, si.OrgID); err == nil {
 			d.OrgNames[si.OrgID] = p.OrgName(o)

@@ -10,6 +10,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/directory"
 	"github.com/renkei-dev/renkei/internal/fault"
 	"github.com/renkei-dev/renkei/internal/httpx"
+	"github.com/renkei-dev/renkei/internal/intel"
 	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/sns"
 	"github.com/renkei-dev/renkei/internal/store"
@@ -48,6 +49,7 @@ type topicPageData struct {
 	Widen        *audienceChoices // members not yet named, for the author of a selected topic
 	MaxFileMiB   int64
 	CanAttach    bool
+	Indicators   intel.Related // indicators sharing a value, and links (intellinks.go)
 }
 
 // maxCommentPages bounds how many pages of comments a topic page shows (500 each).
@@ -138,6 +140,7 @@ func (web *Web) topicPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := web.newPage(w, r, "topicview.title", "timeline")
+	d.Indicators = web.relatedIndicators(r.Context(), pr, d.View.Topic.ID, 0)
 	p.Data = d
 	web.render(w, r, http.StatusOK, "topic", p)
 }
