@@ -109,6 +109,7 @@ func TestBrowserMISPFeedImport(t *testing.T) {
 			t.Errorf("list row %q", row)
 		}
 		b.noHorizontalScroll()
+		b.screenshot("misp-feed-imports")
 	})
 }
 
