@@ -108,6 +108,8 @@ func TestBrowserMISPFeedImport(t *testing.T) {
 		if row := b.text("#imports tbody tr"); !strings.Contains(row, "vendor-feed.zip") || !strings.Contains(row, "完了") {
 			t.Errorf("list row %q", row)
 		}
+		b.noHorizontalScroll()
+		b.screenshot("misp-feed-imports")
 	})
 }
 

@@ -183,7 +183,7 @@ func repeatMarks(n int) string {
 // the error list so far.
 func SetMISPImportListed(ctx context.Context, c Conn, id int64, total, unchanged, failed int64, errors string, now time.Time) error {
 	_, err := c.Exec(ctx, `UPDATE misp_imports SET listed = TRUE, events_total = ?, events_unchanged = ?, events_failed = ?, errors = ?,
-		updated_at = ? WHERE id = ?`, total, unchanged, failed, errors, ms(now), id)
+		updated_at = ? WHERE id = ? AND status = 'running'`, total, unchanged, failed, errors, ms(now), id)
 	return err
 }
 

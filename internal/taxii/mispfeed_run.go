@@ -244,19 +244,22 @@ func (s *FeedImports) work(ctx context.Context, m store.MISPImport) error {
 	if err != nil {
 		return err
 	}
-	var errs []ImportError
-	_ = json.Unmarshal([]byte(m.Errors), &errs)
-	if !m.Listed {
-		if err := s.list(ctx, m, src, &errs); err != nil {
-			return err
-		}
-	}
-	// The lease is renewed while an event is read, however long it takes; a cancelled
-	// import stops in the middle of its event.
+	// The lease is renewed while the manifest or an event is read, however long it takes;
+	// a cancelled import stops in the middle of its event.
 	evCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var gone atomic.Bool
 	go s.renew(evCtx, m.ID, func() { gone.Store(true); stop() })
+	var errs []ImportError
+	_ = json.Unmarshal([]byte(m.Errors), &errs)
+	if !m.Listed {
+		if err := s.list(evCtx, m, src, &errs); err != nil {
+			if gone.Load() {
+				return errImportGone
+			}
+			return err
+		}
+	}
 	done := 0
 	for {
 		uuids, stamps, err := store.PendingMISPEvents(ctx, s.db.Read(), m.ID, 100)
