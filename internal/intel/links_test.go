@@ -21,10 +21,9 @@ import (
 // a case filed by rail that reports it.
 type linkWorld struct {
 	*world
-	seq               int64
-	open, powerOnly   model.Topic
-	railCase          model.Case
-	openURL, caseText string
+	seq             int64
+	open, powerOnly model.Topic
+	railCase        model.Case
 }
 
 func newLinkWorld(t *testing.T, db *store.DB) *linkWorld {
