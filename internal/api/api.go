@@ -49,6 +49,10 @@ type op struct {
 	MaxBody  func() int64
 	Download bool
 	Handle   func(r *http.Request, p auth.Principal) (any, error)
+
+	// Multipart: an Upload body may also be multipart/form-data with files in parts named
+	// "file" (at most Multipart of them), as the OpenAPI document says.
+	Multipart int
 }
 
 // File is a download: written with Content-Disposition: attachment and nosniff.

@@ -112,6 +112,11 @@ func (g *schemaGen) operation(o *op) map[string]any {
 		}
 		out["requestBody"] = map[string]any{"required": true, "description": doc,
 			"content": map[string]any{"*/*": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+		if o.Multipart > 0 {
+			files := map[string]any{"type": "array", "maxItems": o.Multipart, "items": map[string]any{"type": "string", "format": "binary"}}
+			out["requestBody"].(map[string]any)["content"].(map[string]any)["multipart/form-data"] = map[string]any{"schema": map[string]any{
+				"type": "object", "required": []string{"file"}, "properties": map[string]any{"file": files}}}
+		}
 		responses["400"] = problemResponse(kindBadRequest)
 		responses["413"] = problemResponse(fault.TooLarge)
 	}

@@ -64,9 +64,12 @@ func (x *API) routes() {
 	x.topicRoutes()
 	x.notifyRoutes()
 	x.deskRoutes() // consultation desk
+	x.caseAttachRoutes()
+	x.deskOnCallRoutes()
 	x.observeRoutes()
 	x.intelRoutes()    // indicators (internal/api/intel.go)
 	x.taxiiSubRoutes() // TAXII subscriptions (internal/api/taxiisub.go)
+	x.mispFeedRoutes() // MISP feed imports (internal/api/mispfeed.go)
 }
 
 func (x *API) me(r *http.Request, p auth.Principal) (any, error) {

@@ -75,6 +75,9 @@ func (x *API) taxiiSubRoutes() {
 	x.add(&op{Method: "POST", Path: "/taxii-subscriptions", ID: "createTaxiiSubscription", Tag: "indicators", Summary: "Subscribe a local collection to a remote TAXII 2.1 collection (org admins, center admins)",
 		Body: TaxiiSubscriptionInput{}, Resp: TaxiiSubscription{}, Status: 201, Handle: x.createTaxiiSub})
 	x.add(&op{Method: "GET", Path: "/taxii-subscriptions/{id}", ID: "getTaxiiSubscription", Tag: "indicators", Summary: "One subscription and its status", Resp: TaxiiSubscription{}, Handle: x.getTaxiiSub})
+	x.add(&op{Method: "PUT", Path: "/taxii-subscriptions/{id}", ID: "updateTaxiiSubscription", Tag: "indicators",
+		Summary: "Change a subscription (its direction stays; an empty secret keeps the stored one; a new remote side or local collection starts from the beginning)",
+		Body:    TaxiiSubscriptionInput{}, Resp: TaxiiSubscription{}, Handle: x.updateTaxiiSub})
 	x.add(&op{Method: "DELETE", Path: "/taxii-subscriptions/{id}", ID: "deleteTaxiiSubscription", Tag: "indicators", Summary: "Remove a subscription", Handle: x.deleteTaxiiSub})
 	x.add(&op{Method: "POST", Path: "/taxii-subscriptions/{id}/run", ID: "runTaxiiSubscription", Tag: "indicators", Summary: "Run a subscription now", Handle: x.runTaxiiSub})
 }

@@ -111,6 +111,8 @@ func New(db *store.DB, cfg config.Config, log *slog.Logger, now func() time.Time
 	deskService.SetSNS(snsService)
 	deskService.SetSignal(liveSignal{hub, notifier}) // wakes the notifier for on-call alerts
 	hub.SetDesk(deskService)                         // live case events, delivered by the desk's policy check
+	// Case files: the same size limit as the SNS's attachments.
+	deskService.SetMaxAttachment(int64(cfg.AttachmentMaxMiB) << 20)
 	observeService := observe.New(db, now, cfg.NoticeRemindAfter)
 	observeService.SetSignal(notifier)
 	// Shared values that name an organization's registered assets become its notices.

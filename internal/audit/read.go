@@ -29,6 +29,8 @@ var Actions = []string{
 	"case.filed", "case.message", "case.note", "case.state", "case.assigned", "case.urgency",
 	"case.partner_invited", "case.partner_revoked", "case.linked", "case.merged", "case.published",
 	"case.report_exported", "desk.oncall_added", "desk.oncall_removed",
+	// Files on cases.
+	"case.attachment_added", "case.attachment_downloaded",
 }
 
 // Query filters the log.

@@ -99,6 +99,10 @@ func Load(ctx context.Context, a *app.App) (Result, error) {
 	if err := loadIntel(ctx, a, orgIDs, userIDs, communityIDs); err != nil {
 		return res, err
 	}
+	// A finished MISP feed import into Toto Electric's collection (mispfeed.go).
+	if err := loadMISPFeed(ctx, a, userIDs); err != nil {
+		return res, err
+	}
 	// Observation: registered assets and a history of notices (observe.go).
 	if err := loadObservation(ctx, a, orgIDs, userIDs); err != nil {
 		return res, err

@@ -89,7 +89,8 @@ func loadDesk(ctx context.Context, a *app.App, orgIDs, userIDs map[string]int64)
 			return fmt.Errorf("demo case %d: %w", i, err)
 		}
 		k, err := svc.File(ctx, reporter, desk.CaseInput{Kind: d.kind, Category: d.category, Title: d.title, Description: d.description,
-			DetectedAt: at.Add(-25 * time.Minute), EventImpact: d.impact, PublicVisibility: d.public, Urgency: d.urgency, Observables: obs})
+			DetectedAt: at.Add(-25 * time.Minute), EventImpact: d.impact, PublicVisibility: d.public, Urgency: d.urgency, Observables: obs,
+			Files: demoCaseFiles(d, at)})
 		if err != nil {
 			return fmt.Errorf("demo case %d: %w", i, err)
 		}
@@ -135,7 +136,8 @@ func loadDesk(ctx context.Context, a *app.App, orgIDs, userIDs map[string]int64)
 				if err != nil {
 					return err
 				}
-				if _, err := svc.AddMessage(ctx, partner, k.ID, "攻撃元IPアドレスの観測状況を確認しました。同一の攻撃基盤が他組織にも向いています。", false); err != nil {
+				if _, err := svc.AddMessageWithFiles(ctx, partner, k.ID, "攻撃元IPアドレスの観測状況を確認しました。同一の攻撃基盤が他組織にも向いています。", false,
+					partnerAnalysis(d)); err != nil {
 					return err
 				}
 			}

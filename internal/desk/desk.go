@@ -44,6 +44,8 @@ type Service struct {
 	filed  []func(model.Case)
 	signal Signal
 	sns    *sns.Service // where sanitized cases are published
+	// maxAttachment is the largest file accepted on a case (see attach.go).
+	maxAttachment int64
 }
 
 // Signal tells live listeners that something changed (see sns.Signal).
@@ -60,7 +62,7 @@ func New(db *store.DB, now func() time.Time, sla SLA) *Service {
 	if sla == nil {
 		sla = DefaultSLA()
 	}
-	return &Service{db: db, now: now, sla: sla}
+	return &Service{db: db, now: now, sla: sla, maxAttachment: DefaultMaxAttachment}
 }
 
 // SLA returns the clocks in force.
@@ -95,6 +97,8 @@ type CaseInput struct {
 	PublicVisibility bool
 	Urgency          string
 	Observables      []ObservableInput
+	// Files go on the case itself, in the transaction that files it (see attach.go).
+	Files []Upload
 }
 
 // ObservableInput is one indicator as typed: its kind and value.
@@ -195,10 +199,17 @@ func (s *Service) File(ctx context.Context, p auth.Principal, in CaseInput) (mod
 	if err != nil {
 		return k, err
 	}
+	files, err := s.readFiles(in.Files)
+	if err != nil {
+		return model.Case{}, err
+	}
 	k.OrgID, k.ReporterID, k.State, k.CreatedAt, k.UpdatedAt = p.User.OrgID, p.User.ID, model.CaseNew, now, now
 	s.sla.setClocks(&k)
 	err = s.write(ctx, func(c store.Conn) error {
 		if k.ID, err = store.InsertCase(ctx, c, k); err != nil {
+			return err
+		}
+		if _, err := s.storeFiles(ctx, c, p, model.CaseAttachment{CaseID: k.ID}, files, now); err != nil {
 			return err
 		}
 		if err := s.timeline(ctx, c, p, k.ID, "filed", "", model.CaseNew, map[string]any{"urgency": k.Urgency}, now); err != nil {
@@ -213,7 +224,7 @@ func (s *Service) File(ctx context.Context, p auth.Principal, in CaseInput) (mod
 		}
 		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "case.filed", TargetType: "case", TargetID: k.ID,
 			Detail: map[string]any{"org_id": k.OrgID, "kind": k.Kind, "category": k.Category, "urgency": k.Urgency,
-				"event_impact": k.EventImpact, "observables": len(k.Observables)}}, now)
+				"event_impact": k.EventImpact, "observables": len(k.Observables), "files": len(files)}}, now)
 		return err
 	})
 	if err != nil {
@@ -442,12 +453,22 @@ func (s *Service) Timeline(ctx context.Context, p auth.Principal, id int64, pg s
 // AddMessage writes in a case's thread; internal is a center-only note. A public message
 // from the center is its first response when there was none.
 func (s *Service) AddMessage(ctx context.Context, p auth.Principal, id int64, body string, internal bool) (model.CaseMessage, error) {
+	return s.AddMessageWithFiles(ctx, p, id, body, internal, nil)
+}
+
+// AddMessageWithFiles is AddMessage with files on the message, stored in its transaction;
+// a message that carries files may have no text.
+func (s *Service) AddMessageWithFiles(ctx context.Context, p auth.Principal, id int64, body string, internal bool, ups []Upload) (model.CaseMessage, error) {
 	text, err := model.CleanMultiline(body, MaxMessageLen)
 	if err != nil {
 		return model.CaseMessage{}, withField(err, "body")
 	}
-	if text == "" {
+	if text == "" && len(ups) == 0 {
 		return model.CaseMessage{}, fault.Field("body", "invalid.required")
+	}
+	files, err := s.readFiles(ups)
+	if err != nil {
+		return model.CaseMessage{}, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	m := model.CaseMessage{CaseID: id, AuthorID: p.User.ID, AuthorOrgID: p.User.OrgID, Internal: internal, Body: text, CreatedAt: now}
@@ -460,6 +481,9 @@ func (s *Service) AddMessage(ctx context.Context, p auth.Principal, id int64, bo
 			return forbidden()
 		}
 		if m.ID, err = store.InsertCaseMessage(ctx, c, m); err != nil {
+			return err
+		}
+		if _, err := s.storeFiles(ctx, c, p, model.CaseAttachment{CaseID: id, MessageID: m.ID, Internal: internal}, files, now); err != nil {
 			return err
 		}
 		if !internal && p.Actor.IsCenter() && l.k.FirstResponseAt.IsZero() {
@@ -476,7 +500,7 @@ func (s *Service) AddMessage(ctx context.Context, p auth.Principal, id int64, bo
 			action = "case.note"
 		}
 		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: action, TargetType: "case", TargetID: id,
-			Detail: map[string]any{"message_id": m.ID}}, now)
+			Detail: map[string]any{"message_id": m.ID, "files": len(files)}}, now)
 		return err
 	})
 	if err != nil {
@@ -587,6 +611,9 @@ func (s *Service) Transition(ctx context.Context, p auth.Principal, id int64, to
 		if err := s.timeline(ctx, c, p, id, "state", from, to, detail, now); err != nil {
 			return err
 		}
+		if err := s.event(ctx, c, p.User.ID, EventCaseState, CaseEvent{CaseID: id}, now); err != nil {
+			return err
+		}
 		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "case.state", TargetType: "case", TargetID: id,
 			Detail: map[string]any{"from": from, "to": to, "reopened": reopen}}, now)
 		return err
@@ -635,6 +662,9 @@ func (s *Service) Assign(ctx context.Context, p auth.Principal, id int64, in Ass
 		if err := s.timeline(ctx, c, p, id, "assigned", "", "", d, now); err != nil {
 			return err
 		}
+		if err := s.event(ctx, c, p.User.ID, EventCaseAssigned, CaseEvent{CaseID: id}, now); err != nil {
+			return err
+		}
 		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "case.assigned", TargetType: "case", TargetID: id, Detail: d}, now)
 		return err
 	})
@@ -667,6 +697,9 @@ func (s *Service) SetUrgency(ctx context.Context, p auth.Principal, id int64, ur
 		}
 		d := map[string]any{"from": l.k.Urgency, "to": u}
 		if err := s.timeline(ctx, c, p, id, "urgency", "", "", d, now); err != nil {
+			return err
+		}
+		if err := s.event(ctx, c, p.User.ID, EventCaseUrgency, CaseEvent{CaseID: id}, now); err != nil {
 			return err
 		}
 		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "case.urgency", TargetType: "case", TargetID: id, Detail: d}, now)

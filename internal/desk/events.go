@@ -16,20 +16,26 @@ import (
 )
 
 // Event kinds the desk writes to the event log, for the live stream: a case was filed, a
-// message (or an internal note) was written in a case's thread. The log row carries the
-// ids in its detail, never a title or a body.
+// message (or an internal note) was written in a case's thread, a case changed state, was
+// assigned (team, handler) or changed urgency (the queue and the case page update). The
+// log row carries the ids in its detail, never a title or a body.
 const (
-	EventCaseFiled   = "case.filed"
-	EventCaseMessage = "case.message"
+	EventCaseFiled    = "case.filed"
+	EventCaseMessage  = "case.message"
+	EventCaseState    = "case.state"
+	EventCaseAssigned = "case.assigned"
+	EventCaseUrgency  = "case.urgency"
 )
 
 // CaseEvent is the detail of a desk event in the log.
 type CaseEvent struct {
-	CaseID    int64  `json:"case_id"`
-	MessageID int64  `json:"message_id,omitempty"`
-	Internal  bool   `json:"internal,omitempty"`
-	Category  string `json:"category,omitempty"`
-	Urgency   string `json:"urgency,omitempty"`
+	CaseID    int64 `json:"case_id"`
+	MessageID int64 `json:"message_id,omitempty"`
+	// AttachmentID names the file of a case.attachment event.
+	AttachmentID int64  `json:"attachment_id,omitempty"`
+	Internal     bool   `json:"internal,omitempty"`
+	Category     string `json:"category,omitempty"`
+	Urgency      string `json:"urgency,omitempty"`
 	// OnCall are the people on call when the case was filed: the live stream marks the
 	// event as an alert for them.
 	OnCall []int64 `json:"on_call,omitempty"`

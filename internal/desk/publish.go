@@ -76,7 +76,8 @@ func (s *Service) PublicationDraft(ctx context.Context, p auth.Principal, id int
 
 // Publish posts a sanitized version of a case as an incident topic in a community the
 // publisher belongs to (center staff). The link from the case to the topic is kept for
-// the center only, and audited.
+// the center only, and audited, in the topic's transaction: there is never a published
+// topic without its link, nor a link to a topic that was not written.
 func (s *Service) Publish(ctx context.Context, p auth.Principal, id int64, in Publication) (model.Topic, error) {
 	if s.sns == nil {
 		return model.Topic{}, fault.Wrap(errors.New("no SNS service connected"), "publish a case")
@@ -91,19 +92,26 @@ func (s *Service) Publish(ctx context.Context, p auth.Principal, id int64, in Pu
 	if in.CommunityID == 0 {
 		return model.Topic{}, fault.Field("community_id", "deskpub.choose_community")
 	}
-	topic, err := s.sns.CreateTopic(ctx, p, sns.TopicInput{CommunityID: in.CommunityID, Title: in.Title, Body: in.Body,
-		InfoType: "incident", TLP: in.TLP, Scope: string(model.ScopeCommunity)})
-	if err != nil {
-		return model.Topic{}, err
-	}
 	now := s.now()
-	err = s.write(ctx, func(c store.Conn) error {
+	topic, err := s.sns.CreateTopicWith(ctx, p, sns.TopicInput{CommunityID: in.CommunityID, Title: in.Title, Body: in.Body,
+		InfoType: "incident", TLP: in.TLP, Scope: string(model.ScopeCommunity)}, func(c store.Conn, topic model.Topic) error {
+		// Checked again inside the transaction: the case may have changed since.
+		l, err := s.load(ctx, c, p, id)
+		if err != nil {
+			return err
+		}
+		if !policy.CanHandleCase(p.Actor, l.facts) {
+			return forbidden()
+		}
 		if err := store.InsertCasePublication(ctx, c, id, topic.ID, p.User.ID, now); err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "case.published", TargetType: "case", TargetID: id,
+		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "case.published", TargetType: "case", TargetID: id,
 			Detail: map[string]any{"topic_id": topic.ID, "community_id": in.CommunityID, "tlp": topic.TLP}}, now)
 		return err
 	})
-	return topic, err
+	if err != nil {
+		return model.Topic{}, err
+	}
+	return topic, nil
 }

@@ -48,6 +48,13 @@ func TestBrowserDemoTour(t *testing.T) {
 			{"/profile", "個人設定", "profile"},
 			{"/admin/orgs", "", "admin-orgs"},
 			{"/admin/audit", "", "admin-audit"},
+			{"/desk", "", "desk-queue"},
+			{"/desk/report", "", "desk-report"},
+			{"/indicators", "", "indicators"},
+			{"/notices", "", "notices"},
+			{"/notices/read-times", "", "notice-read-times"},
+			{"/assets", "", "assets"},
+			{"/intel/subscriptions", "", "taxii-subscriptions"},
 		}
 		for _, p := range pages {
 			b.open(p.path)

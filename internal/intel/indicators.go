@@ -142,10 +142,23 @@ func (s *Service) Object(ctx context.Context, p auth.Principal, seq int64) (Obje
 	if view.Links, err = s.objectLinks(ctx, p, v); err != nil {
 		return view, err
 	}
-	if policy.CanRecordSighting(p.Actor, StixFacts(k, v)) {
+	// Sightings belong to the indicator, and its latest version decides who sees them
+	// (policy.SightingFacts): a reader of an older version does not see them when the
+	// latest is one they may not see (TLP:RED added by someone else).
+	if latest, ok := latestOf(view.Versions); ok && policy.CanRecordSighting(p.Actor, StixFacts(k, latest)) {
 		view.Sightings, err = store.ListSightings(ctx, c, policy.SightingFilter(p.Actor), v.CollectionID, v.StixID)
 	}
 	return view, err
+}
+
+// latestOf finds the latest version among versions of one object in one collection.
+func latestOf(vs []store.StixVersion) (store.StixVersion, bool) {
+	for _, x := range vs {
+		if x.IsLatest {
+			return x, true
+		}
+	}
+	return store.StixVersion{}, false
 }
 
 // StixFactsOf loads the policy facts of a version, for tests and callers that check one.

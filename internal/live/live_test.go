@@ -382,8 +382,10 @@ func TestSlowSubscriberDropped(t *testing.T) {
 				t.Fatal("slow subscriber was not dropped")
 			}
 		}
-		if len(slowIDs) == 0 || len(slowIDs) >= len(ids) || !slices.Equal(slowIDs, ids[:len(slowIDs)]) {
-			t.Errorf("slow subscriber got %v, want a short prefix of %v", slowIDs, ids)
+		// Usually a few events got through first; on a starved machine the slow one's
+		// goroutine may not run before the ring has passed it, and then none do.
+		if len(slowIDs) >= len(ids) || !slices.Equal(slowIDs, ids[:len(slowIDs)]) {
+			t.Fatalf("slow subscriber got %v, want a short prefix of %v", slowIDs, ids)
 		}
 		if s := h.Stats(); s.Dropped != 1 {
 			t.Errorf("stats %+v, want one dropped", s)
@@ -394,7 +396,11 @@ func TestSlowSubscriberDropped(t *testing.T) {
 			t.Errorf("fast subscriber got %d, want %d", e.ID, more[0])
 		}
 		// Catching up after the last event handled: the rest from the table, then live.
-		again, cancelAgain := h.Subscribe(slowIDs[len(slowIDs)-1])
+		resume := ids[0] - 1
+		if len(slowIDs) > 0 {
+			resume = slowIDs[len(slowIDs)-1]
+		}
+		again, cancelAgain := h.Subscribe(resume)
 		defer cancelAgain()
 		rest := append(slices.Clone(ids[len(slowIDs):]), more...)
 		for i, id := range rest {

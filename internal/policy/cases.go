@@ -94,3 +94,31 @@ func CaseMessageFilter(a Actor) store.Filter {
 	}
 	return store.Filter{SQL: "m.internal = FALSE AND " + f.SQL, Args: f.Args}
 }
+
+// ---- Files on cases ----
+
+// CaseAttachmentFacts are what the file rule needs: the case, and whether the file is on
+// an internal note.
+type CaseAttachmentFacts struct {
+	Case     CaseFacts
+	Internal bool
+}
+
+// CanViewCaseAttachment: a file on a case or on a message of its thread is seen by whoever
+// sees the case; a file on an internal note by whoever sees the note (center staff).
+func CanViewCaseAttachment(a Actor, f CaseAttachmentFacts) bool {
+	return CanViewCaseMessage(a, CaseMessageFacts(f))
+}
+
+// CanAttachToCase: files go on the case itself from its reporting organization and the
+// center (a partner writes a message and attaches there), and on a message from its
+// author (messageAuthorID, 0 for the case itself).
+func CanAttachToCase(a Actor, k CaseFacts, messageAuthorID int64) bool {
+	if !CanReplyCase(a, k) {
+		return false
+	}
+	if messageAuthorID != 0 {
+		return a.UserID == messageAuthorID
+	}
+	return a.IsCenter() || IsCaseReporter(a, k)
+}

@@ -176,6 +176,13 @@ func Run(ctx context.Context, a *app.App, ready func(addr string)) error {
 		wait := taxii.SubscriptionsOf(a).Start(subCtx)
 		defer func() { stopSubs(); wait() }()
 	}
+	{
+		// MISP feed imports run on every node: an uploaded archive is unpacked on the node
+		// that received it, and only that node can run it.
+		feedCtx, stopFeeds := context.WithCancel(ctx)
+		wait := taxii.FeedImportsOf(a).Start(feedCtx)
+		defer func() { stopFeeds(); wait() }()
+	}
 	notified := make(chan struct{})
 	go func() {
 		defer close(notified)

@@ -30,23 +30,13 @@ type Upload struct {
 // AddAttachment attaches a file to a topic (commentID 0) or to one of its comments. The
 // file is read up to the size limit; a larger one is refused and nothing is stored.
 func (s *Service) AddAttachment(ctx context.Context, p auth.Principal, topicID, commentID int64, up Upload) (model.Attachment, error) {
-	name, err := cleanFileName(up.Name)
+	f, err := ReadUpload(up, s.maxAttachment)
 	if err != nil {
 		return model.Attachment{}, err
 	}
-	data, err := io.ReadAll(io.LimitReader(up.Body, s.maxAttachment+1))
-	if err != nil {
-		return model.Attachment{}, err
-	}
-	if int64(len(data)) > s.maxAttachment {
-		return model.Attachment{}, fault.Field("file", "attachment.too_large", "max_mib", s.maxAttachment>>20)
-	}
-	if len(data) == 0 {
-		return model.Attachment{}, fault.Field("file", "attachment.empty")
-	}
-	sum := sha256.Sum256(data)
-	a := model.Attachment{TopicID: topicID, CommentID: commentID, Name: name, ContentType: contentType(name, up.ContentType, data),
-		Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), UploadedBy: p.User.ID}
+	data := f.Data
+	a := model.Attachment{TopicID: topicID, CommentID: commentID, Name: f.Name, ContentType: f.ContentType,
+		Size: f.Size, SHA256: f.SHA256, UploadedBy: p.User.ID}
 	now := s.now()
 	err = s.write(ctx, func(c store.Conn) error {
 		l, err := s.load(ctx, c, p, topicID)
@@ -135,6 +125,38 @@ func (s *Service) OpenAttachment(ctx context.Context, p auth.Principal, id int64
 		return err
 	})
 	return a, data, err
+}
+
+// File is an upload read and checked: its clean name, the type it is served with, its
+// size, digest and contents.
+type File struct {
+	Name        string
+	ContentType string
+	Size        int64
+	SHA256      string
+	Data        []byte
+}
+
+// ReadUpload reads a file up to max bytes: a larger or empty one, or one without a usable
+// name, is refused. The desk's case files are read the same way.
+func ReadUpload(up Upload, max int64) (File, error) {
+	name, err := cleanFileName(up.Name)
+	if err != nil {
+		return File{}, err
+	}
+	data, err := io.ReadAll(io.LimitReader(up.Body, max+1))
+	if err != nil {
+		return File{}, err
+	}
+	if int64(len(data)) > max {
+		return File{}, fault.Field("file", "attachment.too_large", "max_mib", max>>20)
+	}
+	if len(data) == 0 {
+		return File{}, fault.Field("file", "attachment.empty")
+	}
+	sum := sha256.Sum256(data)
+	return File{Name: name, ContentType: contentType(name, up.ContentType, data), Size: int64(len(data)),
+		SHA256: hex.EncodeToString(sum[:]), Data: data}, nil
 }
 
 // cleanFileName keeps the last path element, without control characters.

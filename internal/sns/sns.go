@@ -205,6 +205,13 @@ func dedupe(ids []int64) []int64 {
 // CreateTopic posts a topic. Its scope and audience are written in the same transaction as
 // the topic itself, with the event and the audit record.
 func (s *Service) CreateTopic(ctx context.Context, p auth.Principal, in TopicInput) (model.Topic, error) {
+	return s.CreateTopicWith(ctx, p, in, nil)
+}
+
+// CreateTopicWith is CreateTopic that also runs also (when not nil) in the topic's
+// transaction, with the new topic: what another service records about the topic (the
+// desk's link from a case) is written, or not, with it.
+func (s *Service) CreateTopicWith(ctx context.Context, p auth.Principal, in TopicInput, also func(store.Conn, model.Topic) error) (model.Topic, error) {
 	in.Audience = model.Audience{Orgs: dedupe(in.Audience.Orgs), Users: dedupe(in.Audience.Users)}
 	t, err := in.validate()
 	if err != nil {
@@ -232,7 +239,10 @@ func (s *Service) CreateTopic(ctx context.Context, p auth.Principal, in TopicInp
 		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "topic.created", TargetType: "topic", TargetID: t.ID,
 			Detail: map[string]any{"community_id": t.CommunityID, "tlp": t.TLP, "scope": t.Scope,
 				"audience_orgs": len(in.Audience.Orgs), "audience_users": len(in.Audience.Users)}}, now)
-		return err
+		if err != nil || also == nil {
+			return err
+		}
+		return also(c, t)
 	})
 	if err != nil {
 		return model.Topic{}, err

@@ -19,7 +19,7 @@ import (
 // and the PostgreSQL one in the schema bench_sSCALE, each with its World description in
 // DIR as JSON, written only once the world is complete. A kept world is opened as it is;
 // the benchmarks that write (new topics, acknowledgements) choose rows that stay valid
-// when they run again.
+// when they run again. A kept world is migrated when opened, so it survives new migrations.
 
 // KeepDir returns RENKEI_BENCH_KEEP, or "" when worlds are not kept.
 func KeepDir() string { return os.Getenv("RENKEI_BENCH_KEEP") }
@@ -43,6 +43,11 @@ func OpenKept(ctx context.Context, dir string, backend store.Backend, pgBase str
 		return nil, nil, false, err
 	}
 	if w, err = readWorld(desc); err == nil {
+		// Migrations added since the world was built create their tables now.
+		if _, err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, nil, false, err
+		}
 		return db, w, false, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		db.Close()

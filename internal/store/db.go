@@ -39,6 +39,8 @@ type DB struct {
 	// Prepared statements of the SQLite readers (nil on PostgreSQL). The writer has none:
 	// preparing on its one connection would wait for the transaction that holds it.
 	readStmts *stmtCache
+	// The SQLite checkpointer (nil on PostgreSQL): see checkpoint.go.
+	checkpoints *checkpointer
 }
 
 // Options tune how the database is opened.
@@ -83,8 +85,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 
 func openSQLite(ctx context.Context, path string, readers int) (*DB, error) {
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32000)&_time_format=sqlite"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32000)&_time_format=sqlite" +
+		fmt.Sprintf("&_pragma=journal_size_limit(%d)", walLimitBytes)
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +107,12 @@ func openSQLite(ctx context.Context, path string, readers int) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	cp, err := startCheckpointer("file:"+path+"?"+pragmas, checkpointEvery, walRestartFrames)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.checkpoints = cp
 	return db, nil
 }
 
@@ -148,6 +157,9 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	if db.readStmts != nil {
 		db.readStmts.close()
+	}
+	if db.checkpoints != nil {
+		db.checkpoints.close()
 	}
 	err := db.write.Close()
 	if db.read != db.write {

@@ -221,54 +221,13 @@ func (s *Subscriptions) Create(ctx context.Context, p auth.Principal, in Subscri
 	if !policy.CanManageTaxiiSubs(p.Actor) {
 		return Subscription{}, fault.New(fault.Forbidden, "error.forbidden")
 	}
-	var errs fault.List
-	title, err := model.CleanText(in.Title, MaxSubTitleLen, true)
-	errs.AddErr("title", err)
-	if in.Direction != "pull" && in.Direction != "push" {
-		errs.Add("direction", "taxiisub.bad_direction")
-	}
-	root, err := s.CleanAPIRoot(in.APIRoot)
-	errs.AddErr("api_root", err)
-	remote, err := cleanRemoteID(in.RemoteCollection)
-	errs.AddErr("remote_collection", err)
-	user := strings.TrimSpace(in.Username)
-	switch in.AuthKind {
-	case "none":
-		user, in.Secret = "", ""
-	case "bearer":
-		user = ""
-		if in.Secret == "" {
-			errs.Add("secret", "invalid.required")
-		}
-	case "basic":
-		if user == "" || len(user) > 320 {
-			errs.Add("username", "invalid.required")
-		}
-		if in.Secret == "" {
-			errs.Add("secret", "invalid.required")
-		}
-	default:
-		errs.Add("auth_kind", "taxiisub.bad_auth_kind")
-	}
-	if len(in.Secret) > MaxSubSecretLen {
-		errs.Add("secret", "invalid.too_long", "max", MaxSubSecretLen)
-	}
-	if in.Interval < MinSubInterval || in.Interval > MaxSubInterval {
-		errs.Add("interval", "taxiisub.bad_interval", "min", int(MinSubInterval/time.Minute), "max", int(MaxSubInterval/time.Minute))
-	}
-	var coll intel.Collection
-	if in.Collection == "" {
-		errs.Add("collection", "invalid.required")
-	} else if coll, err = s.intel.Collection(ctx, p, in.Collection); err != nil ||
-		!policy.CanUseCollectionForTaxiiSub(p.Actor, intel.CollectionFacts(coll.IntelCollection), in.Direction == "push") {
-		errs.Add("collection", "taxiisub.bad_collection")
-	}
-	if err := errs.Err(); err != nil {
+	v, err := s.check(ctx, p, in, false)
+	if err != nil {
 		return Subscription{}, err
 	}
 	now := s.now()
-	t := store.TaxiiSubscription{OrgID: p.User.OrgID, CreatedBy: p.User.ID, CollectionID: coll.ID, Direction: in.Direction, Title: title,
-		APIRoot: root, RemoteCollection: remote, AuthKind: in.AuthKind, Username: user, Interval: in.Interval.Truncate(time.Second),
+	t := store.TaxiiSubscription{OrgID: p.User.OrgID, CreatedBy: p.User.ID, CollectionID: v.coll.ID, Direction: in.Direction, Title: v.title,
+		APIRoot: v.root, RemoteCollection: v.remote, AuthKind: in.AuthKind, Username: v.user, Interval: in.Interval.Truncate(time.Second),
 		NextAt: now, CreatedAt: now}
 	err = s.db.Write(ctx, func(c store.Conn) error {
 		n, err := store.ListTaxiiSubs(ctx, c, policy.TaxiiSubFilter(p.Actor), store.Page{Limit: MaxSubscriptionsPerOrg})
@@ -288,8 +247,8 @@ func (s *Subscriptions) Create(ctx context.Context, p auth.Principal, in Subscri
 			}
 		}
 		_, err = audit.Append(ctx, c, audit.Entry{Actor: p.AuditActor(), Action: "taxii.subscription_created", TargetType: "taxii_subscription",
-			TargetID: t.ID, Detail: map[string]any{"direction": t.Direction, "api_root": root, "remote_collection": remote,
-				"collection_id": coll.ID, "auth": t.AuthKind, "interval_s": int64(t.Interval / time.Second)}}, now)
+			TargetID: t.ID, Detail: map[string]any{"direction": t.Direction, "api_root": v.root, "remote_collection": v.remote,
+				"collection_id": v.coll.ID, "auth": t.AuthKind, "interval_s": int64(t.Interval / time.Second)}}, now)
 		return err
 	})
 	if err != nil {
@@ -297,6 +256,62 @@ func (s *Subscriptions) Create(ctx context.Context, p auth.Principal, in Subscri
 	}
 	s.Wake()
 	return s.view(ctx, p, t), nil
+}
+
+// checked is a subscription's input once it passed check.
+type checked struct {
+	title, root, remote, user string
+	coll                      intel.Collection
+}
+
+// check validates a subscription's input; keepSecret says that an empty secret keeps the
+// one stored (an edit), rather than being missing.
+func (s *Subscriptions) check(ctx context.Context, p auth.Principal, in SubscriptionInput, keepSecret bool) (checked, error) {
+	var errs fault.List
+	var v checked
+	var err error
+	v.title, err = model.CleanText(in.Title, MaxSubTitleLen, true)
+	errs.AddErr("title", err)
+	if in.Direction != "pull" && in.Direction != "push" {
+		errs.Add("direction", "taxiisub.bad_direction")
+	}
+	v.root, err = s.CleanAPIRoot(in.APIRoot)
+	errs.AddErr("api_root", err)
+	v.remote, err = cleanRemoteID(in.RemoteCollection)
+	errs.AddErr("remote_collection", err)
+	v.user = strings.TrimSpace(in.Username)
+	needSecret := in.Secret == "" && !keepSecret
+	switch in.AuthKind {
+	case "none":
+		v.user = ""
+	case "bearer":
+		v.user = ""
+		if needSecret {
+			errs.Add("secret", "invalid.required")
+		}
+	case "basic":
+		if v.user == "" || len(v.user) > 320 {
+			errs.Add("username", "invalid.required")
+		}
+		if needSecret {
+			errs.Add("secret", "invalid.required")
+		}
+	default:
+		errs.Add("auth_kind", "taxiisub.bad_auth_kind")
+	}
+	if len(in.Secret) > MaxSubSecretLen {
+		errs.Add("secret", "invalid.too_long", "max", MaxSubSecretLen)
+	}
+	if in.Interval < MinSubInterval || in.Interval > MaxSubInterval {
+		errs.Add("interval", "taxiisub.bad_interval", "min", int(MinSubInterval/time.Minute), "max", int(MaxSubInterval/time.Minute))
+	}
+	if in.Collection == "" {
+		errs.Add("collection", "invalid.required")
+	} else if v.coll, err = s.intel.Collection(ctx, p, in.Collection); err != nil ||
+		!policy.CanUseCollectionForTaxiiSub(p.Actor, intel.CollectionFacts(v.coll.IntelCollection), in.Direction == "push") {
+		errs.Add("collection", "taxiisub.bad_collection")
+	}
+	return v, errs.Err()
 }
 
 func secretPurpose(id int64) string { return "taxii-subscription:" + strconv.FormatInt(id, 10) }

@@ -22,13 +22,11 @@ import (
 
 // ---- The consultation desk (そうだんの窓口): the report form, the queue, the case page ----
 
-// registerDesk adds the desk's pages.
+// registerDesk adds the desk's pages (the forms that carry files: registerCaseFiles).
 func (web *Web) registerDesk(h func(string, http.HandlerFunc), s func(http.HandlerFunc) http.HandlerFunc) {
 	h("GET /desk", s(web.deskQueue))
 	h("GET /desk/new", s(web.deskNew))
-	h("POST /desk/new", s(web.deskCreate))
 	h("GET /desk/cases/{id}", s(web.deskCase))
-	h("POST /desk/cases/{id}/messages", s(web.deskMessage))
 	h("POST /desk/cases/{id}/transition", s(web.deskTransition))
 	h("POST /desk/cases/{id}/assign", s(web.deskAssign))
 	h("POST /desk/cases/{id}/partners", s(web.deskInvite))
@@ -70,13 +68,14 @@ type caseForm struct {
 	Impact, Urgency                    string
 	Public                             bool
 	Observables                        string
+	HadFile                            bool // files were chosen: a failed post asks for them again
 }
 
 func readCaseForm(r *http.Request) caseForm {
 	f := r.PostFormValue
 	return caseForm{Kind: f("kind"), Category: f("category"), Title: f("title"), Description: f("description"),
 		DetectedAt: f("detected_at"), Affected: f("affected_services"), Impact: f("event_impact"), Urgency: f("urgency"),
-		Public: f("public_visibility") == "1", Observables: f("observables")}
+		Public: f("public_visibility") == "1", Observables: f("observables"), HadFile: hadFiles(r)}
 }
 
 // Is tells the form which choice is made.
@@ -101,16 +100,18 @@ type caseFormData struct {
 	Urgencies  []model.Urgency
 	Impacts    []model.Impact
 	Max        int
+	MaxFiles   int
+	MaxFileMiB int64
 }
 
-func newCaseFormData(in caseForm) caseFormData {
+func (web *Web) newCaseFormData(in caseForm) caseFormData {
 	return caseFormData{Input: in, Kinds: model.CaseKinds, Categories: model.CaseCategories, Urgencies: model.Urgencies,
-		Impacts: model.Impacts, Max: desk.MaxObservables}
+		Impacts: model.Impacts, Max: desk.MaxObservables, MaxFiles: desk.MaxAttachmentsPerItem, MaxFileMiB: web.app.Desk.MaxAttachment() >> 20}
 }
 
 func (web *Web) deskNew(w http.ResponseWriter, r *http.Request) {
 	p := web.newPage(w, r, "deskform.title", "desk")
-	p.Data = newCaseFormData(caseForm{Kind: string(model.CaseIncident), Impact: string(model.ImpactUnknown), Urgency: string(model.UrgencyHigh)})
+	p.Data = web.newCaseFormData(caseForm{Kind: string(model.CaseIncident), Impact: string(model.ImpactUnknown), Urgency: string(model.UrgencyHigh)})
 	web.render(w, r, http.StatusOK, "desk_new", p)
 }
 
@@ -133,6 +134,10 @@ func (web *Web) deskCreate(w http.ResponseWriter, r *http.Request) {
 	obs, err := desk.ObservablesFromText(in.Observables)
 	errs.AddErr("observables", err)
 	ci.Observables = obs
+	ups, closeFiles, err := caseUploads(r)
+	defer closeFiles()
+	errs.AddErr("file", err)
+	ci.Files = ups
 	var k model.Case
 	if len(errs) == 0 {
 		k, err = web.app.Desk.File(r.Context(), pr, ci)
@@ -148,7 +153,7 @@ func (web *Web) deskCreate(w http.ResponseWriter, r *http.Request) {
 		if in.Kind == "" {
 			in.Kind = string(model.CaseIncident)
 		}
-		p.Data = newCaseFormData(in)
+		p.Data = web.newCaseFormData(in)
 		web.render(w, r, http.StatusUnprocessableEntity, "desk_new", p)
 		return
 	}
@@ -322,8 +327,8 @@ type deskCaseData struct {
 	MaxMessage  int
 	Transitions []model.CaseState
 	LiveFrom    int64 // the live stream's position when the page was read (see liveFrom)
-
-	Indicators intel.Related // indicators sharing a value, and links (intellinks.go)
+	Files       caseFilesData
+	Indicators  intel.Related // indicators sharing a value, and links (intellinks.go)
 }
 
 func (web *Web) deskCase(w http.ResponseWriter, r *http.Request) {
@@ -380,6 +385,10 @@ func (web *Web) renderCase(w http.ResponseWriter, r *http.Request, status int, f
 	sortEntries(d.Entries)
 	for _, pt := range v.Partners {
 		d.Partners = append(d.Partners, deskPartner{OrgID: pt.OrgID, Name: names.org(pt.OrgID, p.Lang)})
+	}
+	if d.Files, err = web.caseFiles(r, v, names); err != nil {
+		web.fail(w, r, err)
+		return
 	}
 	if v.CanHandle {
 		d.Staff = web.centerStaff(ctx, pr)
@@ -443,7 +452,11 @@ func (web *Web) afterCaseAction(w http.ResponseWriter, r *http.Request, err erro
 
 func (web *Web) deskMessage(w http.ResponseWriter, r *http.Request) {
 	body := r.PostFormValue("body")
-	_, err := web.app.Desk.AddMessage(r.Context(), httpx.MustPrincipal(r), idParam(r, "id"), body, r.PostFormValue("internal") == "1")
+	ups, closeFiles, err := caseUploads(r)
+	defer closeFiles()
+	if err == nil {
+		_, err = web.app.Desk.AddMessageWithFiles(r.Context(), httpx.MustPrincipal(r), idParam(r, "id"), body, r.PostFormValue("internal") == "1", ups)
+	}
 	web.afterCaseAction(w, r, err, "flash.case_message_sent", body)
 }
 

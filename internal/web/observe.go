@@ -104,7 +104,8 @@ func (web *Web) noticesPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &noticesData{Items: list, Unread: unread, UnreadOnly: q.Unread}
-	if pr.Actor.IsCenter() {
+	// Only the notices' senders see them for several organizations, so only they need the names.
+	if policy.CanSendNotice(pr.Actor) {
 		var ids []int64
 		for _, n := range list {
 			ids = append(ids, n.OrgID)

@@ -67,6 +67,11 @@ type page struct {
 	// UnreadNotices is how many observation notices the reader's organization has not read.
 	UnreadNotices int
 	loc           *time.Location
+
+	// OnCall: the reader is on call now, and every page shows the live alert of a new case
+	// (oncall_live.go), following the stream from OnCallFrom.
+	OnCall     bool
+	OnCallFrom int64
 }
 
 // T translates a catalog key in the page's language.
@@ -116,6 +121,9 @@ func (web *Web) newPage(w http.ResponseWriter, r *http.Request, titleKey, nav st
 		p.User, p.Org, p.Actor, p.CSRF = &u, &o, pr.Actor, pr.Session.CSRF
 		p.loc = u.Location()
 		p.UnreadNotices, _ = web.app.Observe.UnreadCount(r.Context(), pr) // a badge: no page fails for it
+		if p.OnCall = web.onCallNow(r.Context(), pr); p.OnCall {
+			p.OnCallFrom = web.liveFrom()
+		}
 	} else {
 		p.CSRF = web.formToken(w, r)
 	}

@@ -43,6 +43,8 @@ func (web *Web) Register(mux *http.ServeMux) {
 	// organization's webhooks (its org admins and center admins; 404 for anyone else).
 	web.intelRoutes(h, s)    // indicators (intel.go)
 	web.taxiiSubRoutes(h, s) // TAXII subscriptions (taxiisub.go)
+	// MISP feed imports (mispfeed.go)
+	web.mispFeedRoutes(mux, h, s)
 	h("GET /settings/notifications", s(web.notifySettings))
 	h("POST /settings/notifications", s(web.notifySettingsPost))
 	h("GET /orgs/{id}/webhooks", s(web.webhooksPage))
@@ -103,6 +105,7 @@ func (web *Web) Register(mux *http.ServeMux) {
 
 	// The consultation desk (desk.go).
 	web.registerDesk(h, s)
+	web.registerCaseFiles(mux, s) // the desk's forms with files (caseattach.go)
 	// Observation notices and assets (observe.go): 404 for what the reader may not see.
 	h("GET /notices", s(web.noticesPage))
 	h("GET /notices/new", s(web.composePage))

@@ -421,13 +421,18 @@ func (web *Web) attachmentDownload(w http.ResponseWriter, r *http.Request) {
 		web.fail(w, r, err)
 		return
 	}
-	ct := a.ContentType
+	writeDownload(w, r, a.Name, a.ContentType, data)
+}
+
+// writeDownload sends a stored file as an attachment that the browser will not render
+// (nosniff, a sandboxing CSP), never cached.
+func writeDownload(w http.ResponseWriter, r *http.Request, name, ct string, data []byte) {
 	if _, _, err := mime.ParseMediaType(ct); err != nil || ct == "" {
 		ct = "application/octet-stream"
 	}
 	h := w.Header()
 	h.Set("Content-Type", ct)
-	h.Set("Content-Disposition", contentDisposition(a.Name))
+	h.Set("Content-Disposition", contentDisposition(name))
 	h.Set("Content-Length", strconv.Itoa(len(data)))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
@@ -464,13 +469,19 @@ const uploadMemory = 1 << 20
 // from it; a multipart request without a session cookie is not read at all, as
 // requireSession refuses it.
 func (web *Web) limitUpload(next http.Handler) http.Handler {
+	return web.limitUploads(web.app.SNS.MaxAttachment, next)
+}
+
+// limitUploads is limitUpload for forms that carry up to files() bytes of files (the
+// desk's forms take several).
+func (web *Web) limitUploads(files func() int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		multi := mt == "multipart/form-data"
 		if r.Body != nil {
 			limit := web.app.Config.MaxBodyBytes
 			if multi {
-				limit += web.app.SNS.MaxAttachment()
+				limit += files()
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}

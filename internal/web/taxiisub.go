@@ -22,6 +22,8 @@ func (web *Web) taxiiSubRoutes(h func(string, http.HandlerFunc), s func(http.Han
 	h("POST /intel/subscriptions", s(web.taxiiSubCreate))
 	h("POST /intel/subscriptions/{id}/run", s(web.taxiiSubAction("run")))
 	h("POST /intel/subscriptions/{id}/delete", s(web.taxiiSubAction("delete")))
+	h("GET /intel/subscriptions/{id}/edit", s(web.taxiiSubEditPage))
+	h("POST /intel/subscriptions/{id}/edit", s(web.taxiiSubEditPost))
 }
 
 // taxiiSubForm is what was typed into the form (never the secret, which is typed again).
@@ -36,6 +38,7 @@ type taxiiSubsData struct {
 	Max         int
 	MinInterval int
 	MaxInterval int
+	Edit        *taxii.Subscription // the subscription being changed, on the edit page
 }
 
 // CanManageTaxiiSubs reports whether the person keeps their organization's TAXII

@@ -49,6 +49,7 @@
   var box = queue || onCase;
   var from = box.getAttribute("data-from");
   var es = new EventSource("/events" + (from ? "?last_event_id=" + encodeURIComponent(from) : ""));
+  window.renkeiDeskStream = es; // the on-call alert (oncall_live.js) listens to it too
   es.addEventListener("open", function () { box.setAttribute("data-live", "open"); });
   es.addEventListener("error", function () { box.setAttribute("data-live", "closed"); });
 
@@ -80,16 +81,33 @@
       refresh(["desk-counts", "desk-table"]);
     });
     es.addEventListener("reset", function () { refresh(["desk-counts", "desk-table"]); });
+    // A case changed state, handler or urgency: its row (and the counts) change.
+    ["case.state", "case.assigned", "case.urgency"].forEach(function (kind) {
+      es.addEventListener(kind, function () { refresh(["desk-counts", "desk-table"]); });
+    });
   }
 
   if (onCase) {
     var caseID = Number(onCase.getAttribute("data-case"));
+    // Every change swaps in the same parts, so that a refresh queued behind another one
+    // brings all of them.
+    var parts = ["case-facts", "transitions", "timeline", "case-files-list"];
     es.addEventListener("case.message", function (e) {
       var d = data(e);
       if (!d || d.case_id !== caseID) { return; }
-      refresh(["timeline"], function () {
+      refresh(parts, function () {
         onCase.textContent = onCase.getAttribute("data-message");
         onCase.hidden = false;
+      });
+    });
+    ["case.state", "case.assigned", "case.urgency", "case.attachment"].forEach(function (kind) {
+      es.addEventListener(kind, function (e) {
+        var d = data(e);
+        if (!d || d.case_id !== caseID) { return; }
+        refresh(parts, function () {
+          onCase.textContent = onCase.getAttribute("data-updated");
+          onCase.hidden = false;
+        });
       });
     });
   }
