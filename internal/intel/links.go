@@ -268,7 +268,7 @@ func (s *Service) Link(ctx context.Context, p auth.Principal, seq int64, to Link
 		if !policy.CanLinkIndicator(p.Actor, f) {
 			return forbidden()
 		}
-		if err := s.checkLinkRoom(ctx, c, v, to); err != nil {
+		if err := s.checkLinkRoom(ctx, c, p, v, to); err != nil {
 			return err
 		}
 		out = store.IndicatorLink{CollectionID: v.CollectionID, StixID: v.StixID, TopicID: to.TopicID, CaseID: to.CaseID,
@@ -288,11 +288,12 @@ func (s *Service) Link(ctx context.Context, p auth.Principal, seq int64, to Link
 	return store.GetIndicatorLink(ctx, s.db.Read(), out.ID)
 }
 
-// checkLinkRoom refuses a link past MaxLinks at either end (counted over every link, seen
-// or not, so that the limit is the same for everyone; the count is never shown).
-func (s *Service) checkLinkRoom(ctx context.Context, c store.Conn, v store.StixVersion, to LinkTarget) error {
+// checkLinkRoom refuses a link past MaxLinks at either end. The links counted are those
+// the person may see, so that a refusal never hints at links they cannot; the lists show
+// at most MaxLinks anyway.
+func (s *Service) checkLinkRoom(ctx context.Context, c store.Conn, p auth.Principal, v store.StixVersion, to LinkTarget) error {
 	for _, end := range []store.LinkEnd{{CollectionID: v.CollectionID, StixID: v.StixID}, {TopicID: to.TopicID, CaseID: to.CaseID}} {
-		ls, err := store.ListIndicatorLinks(ctx, c, store.Filter{}, end, MaxLinks)
+		ls, err := store.ListIndicatorLinks(ctx, c, policy.IndicatorLinkFilter(p.Actor), end, MaxLinks)
 		if err != nil {
 			return err
 		}

@@ -21,10 +21,9 @@ import (
 // a case filed by rail that reports it.
 type linkWorld struct {
 	*world
-	seq               int64
-	open, powerOnly   model.Topic
-	railCase          model.Case
-	openURL, caseText string
+	seq             int64
+	open, powerOnly model.Topic
+	railCase        model.Case
 }
 
 func newLinkWorld(t *testing.T, db *store.DB) *linkWorld {
@@ -292,6 +291,25 @@ func TestParseLinkTarget(t *testing.T) {
 		}
 		if err != nil || got != tc.want {
 			t.Errorf("%q %q: %+v, %v", tc.kind, tc.text, got, err)
+		}
+	}
+}
+
+func TestLinksAreBounded(t *testing.T) {
+	w := newLinkWorld(t, testdb.SQLite(t))
+	ctx := testapp.Ctx()
+	for i := range intel.MaxLinks + 1 {
+		tp, err := w.env.SNS.CreateTopic(ctx, w.pSato, sns.TopicInput{CommunityID: w.comm.ID, Title: "t" + strconv.Itoa(i), Body: "x",
+			InfoType: "alert", TLP: "green", Scope: "community"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.env.Intel.Link(ctx, w.pSato, w.seq, intel.LinkTarget{TopicID: tp.ID})
+		if i < intel.MaxLinks && err != nil {
+			t.Fatalf("link %d: %v", i, err)
+		}
+		if i == intel.MaxLinks && fault.As(err).Key != "indicator.too_many_links" {
+			t.Errorf("link past the limit: %v", err)
 		}
 	}
 }
