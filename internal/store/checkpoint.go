@@ -34,6 +34,7 @@ type checkpointer struct {
 	frames int // walRestartFrames when it started
 	stop   chan struct{}
 	done   sync.WaitGroup
+	closed sync.Once // Close may be called twice (a test closes a database it also cleans up)
 }
 
 func startCheckpointer(dsn string, every time.Duration, frames int) (*checkpointer, error) {
@@ -79,9 +80,13 @@ func (c *checkpointer) passive(ctx context.Context) (walFrames, copied int, err 
 }
 
 func (c *checkpointer) close() error {
-	close(c.stop)
-	c.done.Wait()
-	return c.conn.Close()
+	var err error
+	c.closed.Do(func() {
+		close(c.stop)
+		c.done.Wait()
+		err = c.conn.Close()
+	})
+	return err
 }
 
 // Checkpoint copies the SQLite write-ahead log into the database now and reports the

@@ -115,3 +115,13 @@ func TestSQLiteLogEmptiedPastItsBound(t *testing.T) {
 		t.Fatalf("%d rows, %v; want 350", n, err)
 	}
 }
+
+// Closing a database twice is harmless, as database/sql's Close is.
+func TestSQLiteCloseTwice(t *testing.T) {
+	db, err := store.Open(context.Background(), store.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db.Close()
+}
