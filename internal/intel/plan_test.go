@@ -27,9 +27,9 @@ func TestObjectQueriesUseIndexes(t *testing.T) {
 		q     store.ObjectQuery
 		index string
 	}{
-		{"latest", store.ObjectQuery{Limit: 1000}, "stix_objects_latest"},
-		{"next", store.ObjectQuery{After: 5, Limit: 1000}, "stix_objects_latest"},
-		{"added_after", store.ObjectQuery{AddedAfter: 5, Limit: 1000}, "stix_objects_latest"},
+		{"latest", store.ObjectQuery{Limit: 1000}, "stix_objects_added"},
+		{"next", store.ObjectQuery{After: 5, Limit: 1000}, "stix_objects_added"},
+		{"added_after", store.ObjectQuery{AddedAfter: 5, Limit: 1000}, "stix_objects_added"},
 		{"all versions", store.ObjectQuery{Versions: store.VersionMode{All: true}, AddedAfter: 5, Limit: 1000}, "stix_objects_added"},
 		{"match[type]", store.ObjectQuery{Types: []string{"identity"}, Limit: 1000}, "stix_objects_type"},
 		{"match[type] and next", store.ObjectQuery{Types: []string{"indicator"}, After: 5, Limit: 1000}, "stix_objects_type"},
