@@ -372,31 +372,12 @@ func (s *FeedImports) Cancel(ctx context.Context, p auth.Principal, id int64) er
 }
 
 // Wake makes a started scheduler look for imports to run now.
-func (s *FeedImports) Wake() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *FeedImports) Wake() { nudge(s.wake) }
 
 // Start runs the scheduler until ctx ends; wait returns once the run under way is over.
 func (s *FeedImports) Start(ctx context.Context) (wait func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(s.opt.Poll)
-		defer t.Stop()
-		for {
-			if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("misp feed imports", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			case <-s.wake:
-			}
-		}
-	}()
-	return func() { <-done }
+	return runSchedule(ctx, s.opt.Poll, s.wake, s.log, "misp feed imports", func(ctx context.Context) error {
+		_, err := s.Tick(ctx)
+		return err
+	})
 }

@@ -379,33 +379,14 @@ func (s *Subscriptions) RunNow(ctx context.Context, p auth.Principal, id int64) 
 }
 
 // Wake makes a started scheduler look for due subscriptions now.
-func (s *Subscriptions) Wake() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Subscriptions) Wake() { nudge(s.wake) }
 
 // Start runs the scheduler until ctx ends; wait returns once the run under way is over.
 func (s *Subscriptions) Start(ctx context.Context) (wait func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(s.opt.Poll)
-		defer t.Stop()
-		for {
-			if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("taxii subscriptions", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			case <-s.wake:
-			}
-		}
-	}()
-	return func() { <-done }
+	return runSchedule(ctx, s.opt.Poll, s.wake, s.log, "taxii subscriptions", func(ctx context.Context) error {
+		_, err := s.Tick(ctx)
+		return err
+	})
 }
 
 // maxRunsPerTick bounds the runs of one Tick, so that a long list yields to the poll.
