@@ -65,6 +65,9 @@ func init() {
 			{name: "GET /api/v1/cases?q=", api: true, ids: apiList(fixed("/api/v1/cases?q="+url.QueryEscape(caseWord)), byID)},
 			{name: "GET /api/v1/cases/{id}", api: true, ids: apiGetEach("/api/v1/cases/%d", byID)},
 			{name: "GET /api/v1/cases/{id}/timeline", api: true, ids: apiListEach("/api/v1/cases/%d/timeline")},
+			{name: "page /desk", page: true, ids: pageList("/desk", caseRow)},
+			{name: "page /desk?q=", page: true, ids: pageList("/desk?q="+url.QueryEscape(caseWord), caseRow)},
+			{name: "page /desk/cases/{id}", page: true, ids: pageGetEach("/desk/cases/%d")},
 			// The live stream (SSE) passes a desk event to a viewer only if live.VisibleCase says so.
 			{name: "live.VisibleCase(case.filed events)", ids: liveCaseEvents(desk.EventCaseFiled, func(d desk.CaseEvent) int64 { return d.CaseID })},
 		},

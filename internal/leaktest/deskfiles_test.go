@@ -70,6 +70,9 @@ func init() {
 				return out, nil
 			}},
 			{name: "GET /api/v1/cases/{id}/attachments/{attachment_id} (every file)", api: true, ids: apiDownloadEach},
+			{name: "page /desk/cases/{id}/files/{file} (every file)", page: true, ids: pageGetEachAt(func(c *call, id int64) string {
+				return fmt.Sprintf("/desk/cases/%d/files/%d", caseOfFile(c, id), id)
+			})},
 			{name: "live.VisibleCase(case.attachment events)", ids: liveCaseEvents(desk.EventCaseAttachment, func(d desk.CaseEvent) int64 { return d.AttachmentID })},
 		},
 	}.kind())
@@ -196,11 +199,7 @@ func caseAttachmentFacts(w *world, id int64) policy.CaseAttachmentFacts {
 func apiDownloadEach(c *call) ([]int64, error) {
 	var out []int64
 	for _, id := range c.all {
-		caseID := int64(1)
-		if a, err := store.GetCaseAttachment(c.ctx, c.read(), id); err == nil {
-			caseID = a.CaseID
-		}
-		u := fmt.Sprintf("/api/v1/cases/%d/attachments/%d", caseID, id)
+		u := fmt.Sprintf("/api/v1/cases/%d/attachments/%d", caseOfFile(c, id), id)
 		status, body, err := c.get(u)
 		if err != nil {
 			return out, err
@@ -214,4 +213,12 @@ func apiDownloadEach(c *call) ([]int64, error) {
 		}
 	}
 	return out, nil
+}
+
+// caseOfFile is the case a file is on, or 1 for a file that does not exist.
+func caseOfFile(c *call, id int64) int64 {
+	if a, err := store.GetCaseAttachment(c.ctx, c.read(), id); err == nil {
+		return a.CaseID
+	}
+	return 1
 }

@@ -8,7 +8,8 @@
 // kind of item the policy guards, and for every person of the world (and the operator),
 // it asks the policy's predicate which items the person may see, and checks that every
 // path through which items reach people — the SQL filter, the store, the services, the
-// JSON API with the person's own token — returns exactly that set: an id too many is a
+// JSON API with the person's own token, the web pages with the person's own signed-in
+// session — returns exactly that set: an id too many is a
 // leak, an id missing is a broken feature. It runs on SQLite and PostgreSQL.
 //
 // # Adding a kind of item
@@ -24,7 +25,8 @@
 //   - allowed: the policy predicate over those facts — a function of the policy package,
 //     never the rule written again in the test;
 //   - paths: each a name and a function returning the ids a viewer gets back through it
-//     (helpers: sqlFilter, pageIDs, apiList, apiGetEach, serviceGetEach). A path that asks
+//     (helpers: sqlFilter, pageIDs, apiList, apiGetEach, serviceGetEach, and for web pages
+//     pageList and pageGetEach, with page: true). A path that asks
 //     for less than everything (only enabled people, one organization) says so with
 //     narrow; the expected set is then what the predicate allows within what was asked.
 //

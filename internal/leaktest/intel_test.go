@@ -77,6 +77,8 @@ func init() {
 				{name: "GET /taxii2/renkei/collections/{id}/manifest/ (all versions)", api: true, ids: taxiiManifests},
 				{name: "GET /api/v1/indicators", api: true, narrow: latestIndicator, ids: apiList(fixed("/api/v1/indicators"), byID)},
 				{name: "GET /api/v1/indicators/{id}", api: true, ids: apiGetEach("/api/v1/indicators/%d", byID)},
+				{name: "page /indicators", page: true, narrow: latestIndicator, ids: pageList("/indicators", indicatorRow)},
+				{name: "page /indicators/{id}", page: true, ids: pageGetEach("/indicators/%d")},
 			},
 		}.kind(),
 	)

@@ -122,6 +122,7 @@ func runWorld(t *testing.T, db *store.DB, seed uint64, tally *tally) {
 	}
 	g.finish()
 	w.load()
+	w.signInViewers()
 	built := time.Since(began)
 
 	w.checkDeadTokens()
@@ -179,6 +180,9 @@ func (w *world) check(k kind, tally *tally) {
 		}
 		for _, p := range k.paths {
 			if p.api && v.token == "" {
+				continue
+			}
+			if p.page && v.session == "" {
 				continue
 			}
 			walks++

@@ -44,6 +44,8 @@ func init() {
 			}, func(m taxii.FeedImport) int64 { return m.ID }, nil)},
 			{name: "GET /api/v1/misp-imports", api: true, ids: apiList(fixed("/api/v1/misp-imports"), byID)},
 			{name: "GET /api/v1/misp-imports/{id}", api: true, ids: apiGetEach("/api/v1/misp-imports/%d", byID)},
+			{name: "page /intel/imports", page: true, ids: pageList("/intel/imports", importRow)},
+			{name: "page /intel/imports/{id}", page: true, ids: pageGetEach("/intel/imports/%d")},
 		},
 	}.kind())
 }

@@ -40,6 +40,7 @@ func init() {
 				}, func(a observe.Asset) int64 { return a.ID }, nil)},
 				{name: "GET /api/v1/assets", api: true, ids: apiList(fixed("/api/v1/assets"), byID)},
 				{name: "GET /api/v1/assets/{id}", api: true, ids: apiGetEach("/api/v1/assets/%d", byID)},
+				{name: "page /assets", page: true, ids: pageList("/assets", assetRow)},
 			},
 		}.kind(),
 		kindSpec[policy.NoticeFacts]{
@@ -64,6 +65,8 @@ func init() {
 				}, func(n observe.NoticeView) int64 { return n.ID }, nil)},
 				{name: "GET /api/v1/notices", api: true, ids: apiList(fixed("/api/v1/notices"), byID)},
 				{name: "GET /api/v1/notices/{id}", api: true, ids: apiGetEach("/api/v1/notices/%d", byID)},
+				{name: "page /notices", page: true, ids: pageList("/notices", noticeRow)},
+				{name: "page /notices/{id}", page: true, ids: pageGetEach("/notices/%d")},
 			},
 		}.kind(),
 	)

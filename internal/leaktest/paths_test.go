@@ -58,6 +58,9 @@ type path struct {
 	// api says the path goes through HTTP with the viewer's token: it is walked for
 	// viewers whose token works.
 	api bool
+	// page says the path is a web page, walked with the viewer's session when the person
+	// is active (pages_test.go).
+	page bool
 	// narrow says what the path asks for when that is less than everything (only enabled
 	// people, one organization): the path must return exactly the items the predicate
 	// allows among those. nil means it asks for everything.

@@ -85,6 +85,14 @@ func init() {
 					}
 					return status, nil
 				})},
+				{name: "page /topics/{id}/progress", page: true, ids: progressEach(func(c *call, id int64) (int, error) {
+					u := fmt.Sprintf("/topics/%d/progress", id)
+					status, body, err := c.page(u)
+					if err == nil && status != http.StatusOK && status != http.StatusNotFound && status != http.StatusForbidden {
+						err = fmt.Errorf("GET %s: status %d, want 200, 403 or 404: %.300s", u, status, body)
+					}
+					return status, err
+				})},
 			},
 		}.kind(),
 	)
@@ -375,20 +383,6 @@ func generateImportant(g *gen) {
 			w.must(err, "comment by %d on topic %d", other.User.ID, t.ID)
 		}
 	}
-}
-
-// newWorldWith is newWorld on an app built by the caller (with settings of its own).
-func newWorldWith(t *testing.T, db *store.DB, seed uint64, env *testapp.Env) *world {
-	w := &world{
-		t: t, ctx: testapp.Ctx(), seed: seed, db: db, env: env,
-		base:   env.Server(),
-		client: &http.Client{},
-		ids:    map[string][]int64{},
-		orgIn:  map[int64][]int64{}, userIn: map[int64][]int64{}, mods: map[int64][]int64{},
-		tokens: map[int64]string{}, findings: map[string]*finding{},
-	}
-	t.Cleanup(w.client.CloseIdleConnections)
-	return w
 }
 
 // closedPort returns a local TCP port on which nothing listens.

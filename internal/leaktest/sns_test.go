@@ -89,6 +89,13 @@ func init() {
 			{name: "GET /api/v1/topics?q=", api: true, ids: apiList(fixed("/api/v1/topics?q="+url.QueryEscape(searchWord)), byID)},
 			{name: "GET /api/v1/topics/{id}", api: true, ids: apiGetEach("/api/v1/topics/%d", byID)},
 			{name: "GET /api/v1/topics/{id}/comments", api: true, ids: apiListEach("/api/v1/topics/%d/comments")},
+			{name: "page /topics (timeline)", page: true, ids: pageList("/topics", topicLink)},
+			{name: "page /search?q=", page: true, ids: pageList("/search?q="+url.QueryEscape(searchWord), topicLink)},
+			{name: "page /topics/{id}", page: true, ids: pageGetEach("/topics/%d")},
+			{name: "page /topics/{id}/versions", page: true, ids: pageGetEach("/topics/%d/versions")},
+			{name: "page /attachments/{id} (every file)", page: true, ids: func(c *call) ([]int64, error) {
+				return downloadEachAttachment(c, func(id int64) (bool, error) { return pageOpens(c, fmt.Sprintf("/attachments/%d", id)) })
+			}},
 		},
 	}.kind())
 }
@@ -208,9 +215,21 @@ func eachTopic(open func(c *call, id int64) error) func(*call) ([]int64, error) 
 	}
 }
 
-// openEachAttachment downloads every file and counts the topic of each one that opens;
-// topics without files are counted as the predicate says, since there is nothing to open.
+// openEachAttachment downloads every file through the service.
 func openEachAttachment(c *call) ([]int64, error) {
+	return downloadEachAttachment(c, func(id int64) (bool, error) {
+		_, _, err := c.w.env.SNS.OpenAttachment(c.ctx, c.v.p, id)
+		if isNotFound(err) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+}
+
+// downloadEachAttachment downloads every file with open (which says whether it opened) and
+// counts the topic of each one that opens; topics without files are counted as the
+// predicate says, since there is nothing to open.
+func downloadEachAttachment(c *call, open func(id int64) (bool, error)) ([]int64, error) {
 	seen := map[int64]bool{}
 	withFiles := map[int64]bool{}
 	rows, err := c.read().Query(c.ctx, "SELECT id, topic_id FROM attachments ORDER BY id")
@@ -230,13 +249,12 @@ func openEachAttachment(c *call) ([]int64, error) {
 	rows.Close()
 	for _, f := range files {
 		withFiles[f.topic] = true
-		_, _, err := c.w.env.SNS.OpenAttachment(c.ctx, c.v.p, f.id)
-		switch {
-		case err == nil:
-			seen[f.topic] = true
-		case isNotFound(err):
-		default:
+		ok, err := open(f.id)
+		if err != nil {
 			return nil, fmt.Errorf("file %d: %v", f.id, err)
+		}
+		if ok {
+			seen[f.topic] = true
 		}
 	}
 	var out []int64

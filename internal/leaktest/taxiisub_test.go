@@ -36,6 +36,8 @@ func init() {
 			{name: "taxii.Subscriptions.Get (every id)", ids: serviceGetEach(func(c *call, id int64) (taxii.Subscription, error) {
 				return taxii.SubscriptionsOf(c.w.env.App).Get(c.ctx, c.v.p, id)
 			}, func(s taxii.Subscription) int64 { return s.ID }, nil)},
+			{name: "page /intel/subscriptions", page: true, ids: pageList("/intel/subscriptions", taxiiSubRow)},
+			{name: "page /intel/subscriptions/{id}/edit", page: true, ids: pageGetEach("/intel/subscriptions/%d/edit")},
 		},
 	}.kind())
 }

@@ -32,9 +32,10 @@ type world struct {
 	seed     uint64
 	db       *store.DB
 	env      *testapp.Env
-	base     string // the server's URL
-	client   *http.Client
-	pageSize int // page size of every list the test pages through
+	base     string       // the server's URL
+	client   *http.Client // for the API
+	pages    *http.Client // for the pages: follows no redirect
+	pageSize int          // page size of every list the test pages through
 
 	// ids holds each collection's item ids in creation order: the ground truth of what
 	// exists, recorded by the generator rather than read back through a list query.
@@ -66,21 +67,29 @@ type viewer struct {
 	// token is the person's API token when it must work (the person and their organization
 	// are enabled); dead is the token of a disabled person or organization, which must not.
 	token, dead string
+	// session is the secret of the person's web session (see pages_test.go), when active.
+	session string
 }
 
 func (v *viewer) actor() policy.Actor { return v.p.Actor }
 
 func newWorld(t *testing.T, db *store.DB, seed uint64) *world {
-	env := testapp.New(t, db)
+	return newWorldWith(t, db, seed, testapp.New(t, db))
+}
+
+// newWorldWith is newWorld on an app built by the caller (with its own configuration).
+func newWorldWith(t *testing.T, db *store.DB, seed uint64, env *testapp.Env) *world {
 	w := &world{
-		t: t, ctx: context.Background(), seed: seed, db: db, env: env,
+		t: t, ctx: testapp.Ctx(), seed: seed, db: db, env: env,
 		base:   env.Server(),
 		client: &http.Client{},
+		pages:  &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		ids:    map[string][]int64{},
 		orgIn:  map[int64][]int64{}, userIn: map[int64][]int64{}, mods: map[int64][]int64{},
 		tokens: map[int64]string{}, findings: map[string]*finding{},
 	}
 	t.Cleanup(w.client.CloseIdleConnections)
+	t.Cleanup(w.pages.CloseIdleConnections)
 	return w
 }
 
