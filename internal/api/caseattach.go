@@ -51,10 +51,10 @@ func (x *API) caseAttachRoutes() {
 	x.add(&op{Method: "GET", Path: "/cases/{id}/attachments", ID: "listCaseAttachments", Tag: "cases",
 		Summary: "Files of a case and of the messages the caller may see (files of internal notes for center staff)", Resp: List[CaseAttachment]{}, Handle: x.listCaseAttachments})
 	x.add(&op{Method: "POST", Path: "/cases/{id}/attachments", ID: "uploadCaseAttachments", Tag: "cases",
-		Summary: "Attach files to a case (its reporting organization and the center)", Query: name, Upload: true, Multipart: desk.MaxAttachmentsPerItem,
+		Summary: "Attach files to a case (its reporting organization and the center; 409 once it is merged)", Query: name, Upload: true, Multipart: desk.MaxAttachmentsPerItem,
 		BodyDoc: caseUploadDoc, MaxBody: maxBody, Resp: List[CaseAttachment]{}, Status: 201, Handle: x.uploadCaseAttachments})
 	x.add(&op{Method: "POST", Path: "/cases/{id}/messages/{message_id}/attachments", ID: "uploadCaseMessageAttachments", Tag: "cases",
-		Summary: "Attach files to a message of a case's thread (its author)", Query: name, Upload: true, Multipart: desk.MaxAttachmentsPerItem,
+		Summary: "Attach files to a message of a case's thread (its author; 409 once the case is merged)", Query: name, Upload: true, Multipart: desk.MaxAttachmentsPerItem,
 		BodyDoc: caseUploadDoc, MaxBody: maxBody, Resp: List[CaseAttachment]{}, Status: 201, Handle: x.uploadCaseAttachments})
 	x.add(&op{Method: "GET", Path: "/cases/{id}/attachments/{attachment_id}", ID: "downloadCaseAttachment", Tag: "cases",
 		Summary: "Download a file of a case (404 when the caller may not see it; every download is audited)", Download: true, Handle: x.downloadCaseAttachment})

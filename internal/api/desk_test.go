@@ -198,6 +198,12 @@ func TestCaseLifecycleThroughTheAPI(t *testing.T) {
 		if got.MergedInto != k.ID || got.State != "closed" {
 			t.Errorf("merged %+v", got)
 		}
+		// A merged case takes no more messages or files: 409, and the reason names the case.
+		merged := fmt.Sprintf("/api/v1/cases/%d", k2.ID)
+		if p := an.do("POST", merged+"/messages", map[string]any{"body": "続報"}).problem(t, 409, "conflict"); !strings.Contains(p.Detail, fmt.Sprint(k.ID)) {
+			t.Errorf("the refusal does not name case %d: %+v", k.ID, p)
+		}
+		an.with("Content-Type", "text/plain").do("POST", merged+"/attachments?name=late.txt", "late").problem(t, 409, "conflict")
 	})
 }
 

@@ -131,6 +131,9 @@ func (s *Service) Attach(ctx context.Context, p auth.Principal, caseID, messageI
 		if !policy.CanAttachToCase(p.Actor, l.facts, author) {
 			return forbidden()
 		}
+		if err := refuseMerged(l.k); err != nil {
+			return err
+		}
 		out, err = s.storeFiles(ctx, c, p, base, files, now)
 		return err
 	})

@@ -304,8 +304,11 @@ type View struct {
 	// Center only: the topics published from the case.
 	Publications []int64
 	// What the viewer may do.
-	CanHandle   bool
+	CanHandle bool
+	// CanReply and CanAttach: messages and files on the case itself. A merged case takes
+	// neither; its conversation goes on in the case it was merged into.
 	CanReply    bool
+	CanAttach   bool
 	IsReporter  bool
 	Transitions []model.CaseState
 }
@@ -318,7 +321,9 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (View, er
 		return View{}, err
 	}
 	v := View{Case: l.k, Partners: l.partners, SLA: StatusOf(l.k, s.now()),
-		CanHandle: policy.CanHandleCase(p.Actor, l.facts), CanReply: policy.CanReplyCase(p.Actor, l.facts),
+		CanHandle:  policy.CanHandleCase(p.Actor, l.facts),
+		CanReply:   policy.CanReplyCase(p.Actor, l.facts) && l.k.MergedInto == 0,
+		CanAttach:  policy.CanAttachToCase(p.Actor, l.facts, 0) && l.k.MergedInto == 0,
 		IsReporter: policy.IsCaseReporter(p.Actor, l.facts)}
 	if v.Linked, err = store.LinkedCases(ctx, c, policy.CaseFilter(p.Actor), id); err != nil {
 		return View{}, err
@@ -480,6 +485,9 @@ func (s *Service) AddMessageWithFiles(ctx context.Context, p auth.Principal, id 
 		if !policy.CanReplyCase(p.Actor, l.facts) || (internal && !policy.CanViewInternalNotes(p.Actor)) {
 			return forbidden()
 		}
+		if err := refuseMerged(l.k); err != nil {
+			return err
+		}
 		if m.ID, err = store.InsertCaseMessage(ctx, c, m); err != nil {
 			return err
 		}
@@ -507,6 +515,15 @@ func (s *Service) AddMessageWithFiles(ctx context.Context, p auth.Principal, id 
 		return model.CaseMessage{}, err
 	}
 	return m, nil
+}
+
+// refuseMerged refuses a new message or file on a merged case, naming the case that
+// carries the conversation now.
+func refuseMerged(k model.Case) error {
+	if k.MergedInto != 0 {
+		return fault.New(fault.Conflict, "case.merged", "into", k.MergedInto)
+	}
+	return nil
 }
 
 // ---- States ----
@@ -574,8 +591,8 @@ func (s *Service) Transition(ctx context.Context, p auth.Principal, id int64, to
 		if !center && !policy.IsCaseReporter(p.Actor, l.facts) {
 			return forbidden()
 		}
-		if l.k.MergedInto != 0 {
-			return fault.New(fault.Conflict, "case.merged", "into", l.k.MergedInto)
+		if err := refuseMerged(l.k); err != nil {
+			return err
 		}
 		from := l.k.State
 		if !CanTransition(from, to, center) {

@@ -467,6 +467,28 @@ func TestLinkAndMerge(t *testing.T) {
 		_, err = d.Transition(ctx, w.pAnalyst, b.ID, "in-progress")
 		wantKind(t, err, fault.Conflict)
 		wantKind(t, d.Merge(ctx, w.pAnalyst, b.ID, a.ID), fault.Conflict)
+
+		// The conversation goes on in the case it was merged into: the duplicate takes no
+		// message and no file, and its page offers neither.
+		for _, p := range []auth.Principal{w.pSato, w.pAnalyst} {
+			v, _ = d.Get(ctx, p, b.ID)
+			if v.CanReply || v.CanAttach {
+				t.Errorf("%s: the merged case offers a reply (%v) or a file (%v)", p.User.Email, v.CanReply, v.CanAttach)
+			}
+			_, err = d.AddMessage(ctx, p, b.ID, "続報です", false)
+			wantKind(t, err, fault.Conflict)
+			_, err = d.Attach(ctx, p, b.ID, 0, []desk.Upload{upload("late.txt", "late")})
+			wantKind(t, err, fault.Conflict)
+		}
+		if msgs, _ := d.Messages(ctx, w.pAnalyst, b.ID, store.Page{}); len(msgs) != 0 {
+			t.Errorf("the refused messages were stored: %+v", msgs)
+		}
+		if files, _ := d.Attachments(ctx, w.pAnalyst, b.ID); len(files) != 0 {
+			t.Errorf("the refused files were stored: %+v", files)
+		}
+		if v, _ = d.Get(ctx, w.pSato, a.ID); !v.CanReply || !v.CanAttach {
+			t.Errorf("the case merged into does not take replies (%v) or files (%v)", v.CanReply, v.CanAttach)
+		}
 	})
 }
 

@@ -115,7 +115,7 @@ func (p *page) CaseFileOn(a model.CaseAttachment) string {
 // caseFiles reads the files of a case the viewer may see, for its page.
 func (web *Web) caseFiles(r *http.Request, v desk.View, names *nameBook) (caseFilesData, error) {
 	d := caseFilesData{MaxFiles: desk.MaxAttachmentsPerItem, MaxFileMiB: web.app.Desk.MaxAttachment() >> 20,
-		CanAttach: v.CanHandle || v.IsReporter}
+		CanAttach: v.CanAttach}
 	if r.Method == http.MethodPost {
 		d.HadFile = hadFiles(r)
 		switch {

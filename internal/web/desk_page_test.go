@@ -124,6 +124,30 @@ func TestDeskPages(t *testing.T) {
 		expectStatus(t, "partner after", pt.get(path), http.StatusNotFound)
 		// The reporter may not triage: the transition is refused, with the page.
 		expectStatus(t, "reporter closes", s.postCSRF(path+"/transition", url.Values{"to": {"closed"}}), http.StatusForbidden)
+
+		// A duplicate merged into the case: its page offers no reply and no file, and a
+		// reply posted anyway is refused with the case to write to, in the reader's language.
+		form.Set("title", "Same ransomware, second report")
+		r = s.postCSRF("/desk/new", form)
+		dup := reCaseURL.FindStringSubmatch(r.location())
+		if dup == nil {
+			t.Fatalf("second report: %d %q", r.status, r.location())
+		}
+		dupPath := "/desk/cases/" + dup[1]
+		expectStatus(t, "merge", an.postCSRF(dupPath+"/links", url.Values{"other_id": {m[1]}, "merge": {"1"}}), http.StatusSeeOther)
+		r = s.get(dupPath)
+		expectStatus(t, "merged case page", r, 200)
+		if strings.Contains(r.body, `id="reply-form"`) || strings.Contains(r.body, `id="case-files-form"`) || !strings.Contains(r.body, `href="`+path+`"`) {
+			t.Error("the merged case's page offers a reply or a file, or does not link the case it was merged into")
+		}
+		r = s.postCSRF(dupPath+"/messages", url.Values{"body": {"One more thing"}})
+		expectStatus(t, "reply to a merged case", r, http.StatusConflict)
+		if want := i18n.T(model.LangEN, "case.merged", "into", m[1]); !strings.Contains(r.body, want) {
+			t.Errorf("the refusal does not say %q", want)
+		}
+		if r := an.get(dupPath); strings.Contains(r.body, "One more thing") {
+			t.Error("the refused reply was stored")
+		}
 	})
 }
 
