@@ -19,6 +19,7 @@ import (
 	"github.com/renkei-dev/renkei/internal/audit"
 	"github.com/renkei-dev/renkei/internal/auth"
 	"github.com/renkei-dev/renkei/internal/fault"
+	"github.com/renkei-dev/renkei/internal/ioc"
 	"github.com/renkei-dev/renkei/internal/model"
 	"github.com/renkei-dev/renkei/internal/policy"
 	"github.com/renkei-dev/renkei/internal/stix"
@@ -493,7 +494,9 @@ func valueKind(typ, path, value string) (string, string) {
 	case path == "value" && typ == "domain-name":
 		return "domain", strings.ToLower(strings.TrimSuffix(value, "."))
 	case path == "value" && typ == "url":
-		return "url", value
+		// Written as topics and cases write it (ioc), so that the same URL correlates.
+		n, _ := ioc.NormalURL(value)
+		return "url", n
 	case path == "value" && typ == "email-addr":
 		return "email", strings.ToLower(value)
 	case typ == "file" && strings.HasPrefix(path, "hashes."):

@@ -263,3 +263,18 @@ func classifyDomain(d string, refanged bool) verdict {
 	}
 	return verdict{kind: Domain, value: d}
 }
+
+// NormalURL writes a URL as Extract does (scheme and host in lower case, the rest as
+// written), so that a URL from another source (a STIX pattern, a MISP attribute) is
+// looked up under the same value. ok is false for anything Extract would not take as a
+// URL with its scheme.
+func NormalURL(s string) (string, bool) {
+	if !strings.Contains(s, "://") {
+		return s, false
+	}
+	v := classifyURL(s, false)
+	if v.kind != URL {
+		return s, false
+	}
+	return v.value, true
+}

@@ -238,3 +238,31 @@ func BenchmarkExtract(b *testing.B) {
 		}
 	}
 }
+
+// NormalURL writes a URL exactly as Extract does, and leaves anything else alone.
+func TestNormalURL(t *testing.T) {
+	for _, in := range []string{
+		"HTTP://Evil.EXAMPLE.com/Login?Next=/Home#Top",
+		"https://EVIL.example.com",
+		"https://Admin:Secret@Evil.Example.com:8443/Path",
+		"http://[2001:DB8::1]/X",
+		"https://203.0.113.7/Payload.EXE",
+	} {
+		got, ok := NormalURL(in)
+		res, err := Extract(in, Limits{})
+		if err != nil || len(res.Items) != 1 || res.Items[0].Kind != URL {
+			t.Fatalf("Extract(%q): %+v %v", in, res, err)
+		}
+		if !ok || got != res.Items[0].Value {
+			t.Errorf("NormalURL(%q) = %q, %v; Extract writes %q", in, got, ok, res.Items[0].Value)
+		}
+	}
+	for _, in := range []string{"evil.example.com/x", "javascript://alert(1)", "http://exa mple.com/", "not a url", ""} {
+		if got, ok := NormalURL(in); ok || got != in {
+			t.Errorf("NormalURL(%q) = %q, %v; want it unchanged and not ok", in, got, ok)
+		}
+	}
+	if got, _ := NormalURL("HTTP://Evil.EXAMPLE.com/Login"); got != "http://evil.example.com/Login" {
+		t.Errorf("the path's case was changed or the host's kept: %q", got)
+	}
+}
