@@ -259,6 +259,35 @@ func FinishMISPImport(ctx context.Context, c Conn, id int64, owner, status, reas
 	return err == nil, err
 }
 
+// AbandonMISPArchives fails the running archive imports of other nodes that have not
+// been worked on (no lease held, nothing recorded) since before: the node holding the
+// unpacked files never came back. It returns their ids.
+func AbandonMISPArchives(ctx context.Context, c Conn, node, reason string, now, before time.Time) ([]int64, error) {
+	rows, err := c.Query(ctx, `UPDATE misp_imports SET status = 'failed', error = ?, finished_at = ?, updated_at = ?, leased_until = 0,
+		lease_owner = '', next_at = 0 WHERE status = 'running' AND source_kind = 'archive' AND node <> ? AND leased_until <= ? AND updated_at <= ?
+		RETURNING id`, reason, ms(now), ms(now), node, ms(now), ms(before))
+	ids, err := collect(rows, err, func(sc scanner) (int64, error) {
+		var id int64
+		return id, sc.Scan(&id)
+	})
+	for _, id := range ids {
+		if err == nil {
+			_, err = c.Exec(ctx, "DELETE FROM misp_import_events WHERE import_id = ?", id)
+		}
+	}
+	return ids, err
+}
+
+// RunningArchiveDirs lists the unpacked-archive directories of the running imports of a
+// node.
+func RunningArchiveDirs(ctx context.Context, c Conn, node string) ([]string, error) {
+	rows, err := c.Query(ctx, "SELECT archive_dir FROM misp_imports WHERE status = 'running' AND node = ? AND archive_dir <> ''", node)
+	return collect(rows, err, func(sc scanner) (string, error) {
+		var d string
+		return d, sc.Scan(&d)
+	})
+}
+
 // CancelMISPImport stops a running import and any repetition of it.
 func CancelMISPImport(ctx context.Context, c Conn, id int64, now time.Time) error {
 	if _, err := c.Exec(ctx, `UPDATE misp_imports SET status = CASE WHEN status = 'running' THEN 'cancelled' ELSE status END,

@@ -80,6 +80,7 @@ type FeedImports struct {
 	// afterEvent, set by tests, is called after each event recorded; an error it returns
 	// stops the run as a crash would: the lease is left held and nothing more is recorded.
 	afterEvent func(events int) error
+	swept      sync.Once // sweepArchives, at the first tick
 }
 
 var feedsOf sync.Map // *app.App → *FeedImports

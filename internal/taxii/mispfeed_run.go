@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -136,6 +137,14 @@ func (s *FeedImports) Tick(ctx context.Context) (int, error) {
 	if err := s.startRepeats(ctx); err != nil {
 		return 0, err
 	}
+	if err := s.abandonOrphans(ctx); err != nil {
+		return 0, err
+	}
+	s.swept.Do(func() {
+		if err := s.sweepArchives(ctx, time.Now()); err != nil {
+			s.log.Warn("sweeping unpacked archives", "dir", s.opt.Dir, "err", err)
+		}
+	})
 	n := 0
 	for n < maxTickRuns && ctx.Err() == nil {
 		var m store.MISPImport
@@ -155,6 +164,57 @@ func (s *FeedImports) Tick(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// OrphanAfter is how long an archive import may wait for the node holding its unpacked
+// files before another node gives it up as failed: a node down that long was most likely
+// replaced, and its files are gone with it.
+const OrphanAfter = 24 * time.Hour
+
+// abandonOrphans fails the archive imports whose node has not worked on them for
+// OrphanAfter, saying which node and asking for the archive again.
+func (s *FeedImports) abandonOrphans(ctx context.Context) error {
+	now := s.now()
+	return s.db.Write(ctx, func(c store.Conn) error {
+		ids, err := store.AbandonMISPArchives(ctx, c, s.opt.Node, fmt.Sprintf("the node that received the archive has not worked on it for %d hours; upload the archive again",
+			int(OrphanAfter.Hours())), now, now.Add(-OrphanAfter))
+		for _, id := range ids {
+			s.log.Warn("archive import abandoned: its node did not come back", "import", id, "after", OrphanAfter)
+		}
+		return err
+	})
+}
+
+// sweepAge is how old an entry of the archive directory must be before sweepArchives may
+// remove it: a younger one may be an upload being unpacked right now.
+const sweepAge = time.Hour
+
+// sweepArchives removes what no running import of this node uses from the archive
+// directory: the files of an import another node gave up or cancelled while this one was
+// down, and uploads a crash left half unpacked. wall is the time now on the file system's
+// clock.
+func (s *FeedImports) sweepArchives(ctx context.Context, wall time.Time) error {
+	entries, err := os.ReadDir(s.opt.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	used, err := store.RunningArchiveDirs(ctx, s.db.Read(), s.opt.Node)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || slices.Contains(used, e.Name()) || wall.Sub(info.ModTime()) < sweepAge {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(s.opt.Dir, e.Name())); err != nil {
+			return err
+		}
+		s.log.Info("removed an unpacked archive no import uses", "dir", e.Name())
+	}
+	return nil
 }
 
 // startRepeats starts the next pull of each repeating import that is due, as the person
