@@ -49,7 +49,7 @@ func (x *API) caseAttachRoutes() {
 	maxBody := func() int64 { return x.app.Config.MaxBodyBytes + desk.MaxAttachmentsPerItem*x.app.Desk.MaxAttachment() }
 	name := []param{{"name", "string", "the file name, when the body is the file itself"}}
 	x.add(&op{Method: "GET", Path: "/cases/{id}/attachments", ID: "listCaseAttachments", Tag: "cases",
-		Summary: "Files of a case and of the messages the caller may see (files of internal notes for center staff)", Resp: List[CaseAttachment]{}, Handle: x.listCaseAttachments})
+		Summary: "Files of a case and of the messages the caller may see (files of internal notes for center staff); all of them, at most 1,000 per case", Resp: List[CaseAttachment]{}, Handle: x.listCaseAttachments})
 	x.add(&op{Method: "POST", Path: "/cases/{id}/attachments", ID: "uploadCaseAttachments", Tag: "cases",
 		Summary: "Attach files to a case (its reporting organization and the center; 409 once it is merged)", Query: name, Upload: true, Multipart: desk.MaxAttachmentsPerItem,
 		BodyDoc: caseUploadDoc, MaxBody: maxBody, Resp: List[CaseAttachment]{}, Status: 201, Handle: x.uploadCaseAttachments})

@@ -28,6 +28,9 @@ const (
 	DefaultMaxAttachment = 25 << 20
 	// MaxAttachmentsPerItem is the most files on the case itself, and on each message.
 	MaxAttachmentsPerItem = 5
+	// MaxAttachmentsPerCase is the most files on a case and all its messages together, so
+	// that its file list is always whole (Attachments returns them all).
+	MaxAttachmentsPerCase = 1000
 )
 
 // Upload is a file to attach: its name, declared type and contents.
@@ -74,6 +77,13 @@ func (s *Service) storeFiles(ctx context.Context, c store.Conn, p auth.Principal
 	}
 	if n+len(files) > MaxAttachmentsPerItem {
 		return nil, fault.Field("file", "caseattach.too_many", "max", MaxAttachmentsPerItem)
+	}
+	total, err := store.CountCaseAttachments(ctx, c, base.CaseID, -1)
+	if err != nil {
+		return nil, err
+	}
+	if total+len(files) > s.maxCaseFiles {
+		return nil, fault.Field("file", "caseattach.case_full", "max", s.maxCaseFiles)
 	}
 	out := make([]model.CaseAttachment, 0, len(files))
 	for _, f := range files {
@@ -148,7 +158,7 @@ func (s *Service) Attachments(ctx context.Context, p auth.Principal, caseID int6
 	if err != nil {
 		return nil, err
 	}
-	list, err := store.ListCaseAttachments(ctx, c, caseID, policy.CanViewInternalNotes(p.Actor))
+	list, err := store.ListCaseAttachments(ctx, c, caseID, policy.CanViewInternalNotes(p.Actor), s.maxCaseFiles)
 	if err != nil {
 		return nil, err
 	}

@@ -197,6 +197,45 @@ func TestCaseAttachmentLimits(t *testing.T) {
 	})
 }
 
+// A case holds at most MaxAttachmentsPerCase files with those of its messages (lowered
+// here to 12): the message that would go past it is refused whole, and the list is whole.
+func TestCaseFilesAreBoundedPerCase(t *testing.T) {
+	if desk.MaxAttachmentsPerCase != 1000 {
+		t.Errorf("MaxAttachmentsPerCase = %d; the README and the API say 1000", desk.MaxAttachmentsPerCase)
+	}
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := testapp.Ctx()
+		desk.SetMaxCaseFiles(w.env.Desk, 12)
+		in := ransomware()
+		in.Files = uploads(desk.MaxAttachmentsPerItem)
+		k, err := w.env.Desk.File(ctx, w.pSato, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.env.Desk.AddMessageWithFiles(ctx, w.pAnalyst, k.ID, "解析結果", false, uploads(desk.MaxAttachmentsPerItem)); err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.env.Desk.AddMessageWithFiles(ctx, w.pSato, k.ID, "追加のログ", false, uploads(3))
+		wantField(t, err, "file", "caseattach.case_full")
+		if msgs, _ := w.env.Desk.Messages(ctx, w.pAnalyst, k.ID, store.Page{}); len(msgs) != 1 {
+			t.Fatalf("%d messages, want 1: the refused message was written", len(msgs))
+		}
+		if _, err := w.env.Desk.AddMessageWithFiles(ctx, w.pSato, k.ID, "追加のログ", false, uploads(2)); err != nil {
+			t.Fatalf("up to the limit: %v", err)
+		}
+		if list, err := w.env.Desk.Attachments(ctx, w.pAnalyst, k.ID); err != nil || len(list) != 12 {
+			t.Fatalf("%d files, %v; want all 12", len(list), err)
+		}
+		m, err := w.env.Desk.AddMessage(ctx, w.pAnalyst, k.ID, "続報をお待ちください", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.env.Desk.Attach(ctx, w.pAnalyst, k.ID, m.ID, uploads(1))
+		wantField(t, err, "file", "caseattach.case_full")
+	})
+}
+
 // Who may attach where: the case itself takes files from the reporting organization and
 // the center, a message from its author; a note of the center is not a place a partner or
 // the reporter can name.

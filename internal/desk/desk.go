@@ -46,6 +46,8 @@ type Service struct {
 	sns    *sns.Service // where sanitized cases are published
 	// maxAttachment is the largest file accepted on a case (see attach.go).
 	maxAttachment int64
+	// maxCaseFiles is MaxAttachmentsPerCase (lowered by tests).
+	maxCaseFiles int
 }
 
 // Signal tells live listeners that something changed (see sns.Signal).
@@ -62,7 +64,7 @@ func New(db *store.DB, now func() time.Time, sla SLA) *Service {
 	if sla == nil {
 		sla = DefaultSLA()
 	}
-	return &Service{db: db, now: now, sla: sla, maxAttachment: DefaultMaxAttachment}
+	return &Service{db: db, now: now, sla: sla, maxAttachment: DefaultMaxAttachment, maxCaseFiles: MaxAttachmentsPerCase}
 }
 
 // SLA returns the clocks in force.

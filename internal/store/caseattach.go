@@ -35,18 +35,24 @@ func GetCaseAttachment(ctx context.Context, c Conn, id int64) (model.CaseAttachm
 
 // ListCaseAttachments returns the files of a case and its messages, those of the case
 // itself first; files of internal notes only when withInternal.
-func ListCaseAttachments(ctx context.Context, c Conn, caseID int64, withInternal bool) ([]model.CaseAttachment, error) {
+func ListCaseAttachments(ctx context.Context, c Conn, caseID int64, withInternal bool, limit int) ([]model.CaseAttachment, error) {
 	q := "SELECT " + caseAttachmentColumns + " FROM case_attachments WHERE case_id = ?"
 	if !withInternal {
 		q += " AND internal = FALSE"
 	}
-	rows, err := c.Query(ctx, q+" ORDER BY message_id, id LIMIT 1000", caseID)
+	rows, err := c.Query(ctx, q+" ORDER BY message_id, id LIMIT ?", caseID, limit)
 	return collect(rows, err, scanCaseAttachment)
 }
 
-// CountCaseAttachments returns how many files a case (messageID 0) or one of its messages has.
+// CountCaseAttachments returns how many files a case (messageID 0) or one of its messages
+// has; messageID -1 counts them all, the case's and its messages'.
 func CountCaseAttachments(ctx context.Context, c Conn, caseID, messageID int64) (int, error) {
 	var n int
-	err := c.QueryRow(ctx, "SELECT COUNT(*) FROM case_attachments WHERE case_id = ? AND message_id = ?", caseID, messageID).Scan(&n)
+	var err error
+	if messageID < 0 {
+		err = c.QueryRow(ctx, "SELECT COUNT(*) FROM case_attachments WHERE case_id = ?", caseID).Scan(&n)
+	} else {
+		err = c.QueryRow(ctx, "SELECT COUNT(*) FROM case_attachments WHERE case_id = ? AND message_id = ?", caseID, messageID).Scan(&n)
+	}
 	return n, err
 }

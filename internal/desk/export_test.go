@@ -1,0 +1,4 @@
+package desk
+
+// SetMaxCaseFiles lowers MaxAttachmentsPerCase for a test.
+func SetMaxCaseFiles(s *Service, n int) { s.maxCaseFiles = n }
