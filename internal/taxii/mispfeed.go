@@ -81,6 +81,8 @@ type FeedImports struct {
 	// stops the run as a crash would: the lease is left held and nothing more is recorded.
 	afterEvent func(events int) error
 	swept      sync.Once // sweepArchives, at the first tick
+	// abandonedAt is when abandonOrphans last looked (Tick's goroutine only).
+	abandonedAt time.Time
 }
 
 var feedsOf sync.Map // *app.App → *FeedImports

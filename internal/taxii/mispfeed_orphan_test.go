@@ -14,20 +14,32 @@ import (
 	"github.com/renkei-dev/renkei/internal/testdb"
 )
 
+// orphanLimits are the feed limits of these tests.
+var orphanLimits = taxii.FeedLimits{ManifestBytes: 64 << 10, EventBytes: 64 << 10, ArchiveBytes: 256 << 10, ArchiveEntries: 20, UnpackedBytes: 512 << 10, Events: 10}
+
+// startOnNodeA starts an archive import of a two-event feed on node-a, whose unpacked
+// files go in dir.
+func startOnNodeA(t *testing.T, w *feedWorld, dir string) taxii.FeedImport {
+	t.Helper()
+	a := taxii.NewFeedImports(w.env.App, taxii.FeedImportOptions{Dir: dir, Node: "node-a", Limits: orphanLimits})
+	m, err := a.StartArchive(testapp.Ctx(), w.env.Principal(w.member), w.coll.ID, "feed.zip",
+		bytes.NewReader(zipOf(t, buildFeed(2, 1, func(int) int64 { return 1785000000 }))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // An archive import whose node never comes back is given up by another node once it has
 // waited taxii.OrphanAfter, with a reason that asks for the archive again; if the node
 // does come back, it removes the files nobody uses any more, but leaves a fresh upload.
 func TestMISPArchiveOfAVanishedNodeIsGivenUp(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
-		lim := taxii.FeedLimits{ManifestBytes: 64 << 10, EventBytes: 64 << 10, ArchiveBytes: 256 << 10, ArchiveEntries: 20, UnpackedBytes: 512 << 10, Events: 10}
+		lim := orphanLimits
 		w := newFeedWorld(t, db, lim)
 		ctx := testapp.Ctx()
 		dirA := t.TempDir()
-		a := taxii.NewFeedImports(w.env.App, taxii.FeedImportOptions{Dir: dirA, Node: "node-a", Limits: lim})
-		m, err := a.StartArchive(ctx, w.env.Principal(w.member), w.coll.ID, "lost.zip", bytes.NewReader(zipOf(t, buildFeed(2, 1, func(int) int64 { return 1785000000 }))))
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := startOnNodeA(t, w, dirA)
 		// Node a goes away before running it. Node b waits for it, then gives it up.
 		b := taxii.NewFeedImports(w.env.App, taxii.FeedImportOptions{Dir: t.TempDir(), Node: "node-b", Limits: lim})
 		w.env.Clock.Advance(taxii.OrphanAfter - time.Hour)
@@ -74,17 +86,11 @@ func TestMISPArchiveOfAVanishedNodeIsGivenUp(t *testing.T) {
 // never gives up what it can still do.
 func TestMISPArchiveNodeResumesItsOwnAfterALongStop(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
-		lim := taxii.FeedLimits{ManifestBytes: 64 << 10, EventBytes: 64 << 10, ArchiveBytes: 256 << 10, ArchiveEntries: 20, UnpackedBytes: 512 << 10, Events: 10}
-		w := newFeedWorld(t, db, lim)
-		ctx := testapp.Ctx()
+		w := newFeedWorld(t, db, orphanLimits)
 		dir := t.TempDir()
-		a := taxii.NewFeedImports(w.env.App, taxii.FeedImportOptions{Dir: dir, Node: "node-a", Limits: lim})
-		m, err := a.StartArchive(ctx, w.env.Principal(w.member), w.coll.ID, "late.zip", bytes.NewReader(zipOf(t, buildFeed(2, 1, func(int) int64 { return 1785000000 }))))
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := startOnNodeA(t, w, dir)
 		w.env.Clock.Advance(3 * taxii.OrphanAfter)
-		w.tick(t, taxii.NewFeedImports(w.env.App, taxii.FeedImportOptions{Dir: dir, Node: "node-a", Limits: lim}), 1)
+		w.tick(t, taxii.NewFeedImports(w.env.App, taxii.FeedImportOptions{Dir: dir, Node: "node-a", Limits: orphanLimits}), 1)
 		if got := w.get(t, m.ID); got.Status != "done" || got.EventsDone != 2 {
 			t.Errorf("after the long stop: %s %+v %q", got.Status, countsOf(got), got.Error)
 		}

@@ -173,8 +173,14 @@ const OrphanAfter = 24 * time.Hour
 
 // abandonOrphans fails the archive imports whose node has not worked on them for
 // OrphanAfter, saying which node and asking for the archive again.
+// It writes, so it runs at most once an hour rather than at every tick: a day's wait
+// does not need a finer clock.
 func (s *FeedImports) abandonOrphans(ctx context.Context) error {
 	now := s.now()
+	if now.Sub(s.abandonedAt) < time.Hour {
+		return nil
+	}
+	s.abandonedAt = now
 	return s.db.Write(ctx, func(c store.Conn) error {
 		ids, err := store.AbandonMISPArchives(ctx, c, s.opt.Node, fmt.Sprintf("the node that received the archive has not worked on it for %d hours; upload the archive again",
 			int(OrphanAfter.Hours())), now, now.Add(-OrphanAfter))
